@@ -1,10 +1,10 @@
 //! Hostile fixture: a command that panics.
 //!
-//! Expected: the panic aborts the guest (providers build with
-//! `panic = "abort"`), which the host sees as a trap; the call ends as the
-//! provider's failure naming the provider and its version, and the next
-//! command in the same process runs. The panic message itself stays inside
-//! the guest: `wasm32-unknown-unknown` has no stderr to print it on.
+//! Expected: the SDK's panic hook writes the message through the `log`
+//! import, then the guest aborts (providers build with `panic = "abort"`),
+//! which the host sees as a trap. The call ends as the provider's failure
+//! naming the provider, its version and the message `guest-panics:
+//! deliberate panic in run`, and the next command in the same process runs.
 
 use ferret_provider_sdk::prelude::*;
 
