@@ -83,12 +83,28 @@ impl<T: Provider> bindings::exports::ferret::provider::provider::Guest for T {
     }
 
     fn run(request: CommandRequest) -> Result<CommandOutput, ProviderError> {
+        report_panics();
         T::run(request)
     }
 
     fn check() -> Result<(), ProviderError> {
+        report_panics();
         T::check()
     }
+}
+
+/// Sends a panic's message to the host's log before the module aborts.
+///
+/// A module built for `wasm32-unknown-unknown` has nowhere to print, so
+/// without this the host would see a bare trap; with it, the host reports
+/// the panic message as the provider's failure.
+fn report_panics() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            log(LogLevel::Error, &format!("panic: {info}"));
+        }));
+    });
 }
 
 /// Exports a type implementing [`Provider`] as the component's provider.
@@ -144,6 +160,34 @@ impl CommandRequest {
     /// The first value of an argument, or `None` when it is absent or empty.
     pub fn optional(&self, name: &str) -> Option<&str> {
         Some(self.value(name)).filter(|value| !value.is_empty())
+    }
+
+    /// A yes/no argument, read as XSOAR reads booleans: `true`, `false`,
+    /// `yes` or `no` in any case; `None` when it is absent. Any other text
+    /// is an [`ProviderError::InvalidInput`] naming the argument.
+    pub fn flag(&self, name: &str) -> Result<Option<bool>, ProviderError> {
+        match self.optional(name).map(str::to_ascii_lowercase).as_deref() {
+            None => Ok(None),
+            Some("true" | "yes") => Ok(Some(true)),
+            Some("false" | "no") => Ok(Some(false)),
+            Some(other) => Err(ProviderError::InvalidInput(format!(
+                "argument `{name}` must be true, false, yes or no, not `{other}`"
+            ))),
+        }
+    }
+
+    /// A whole-number argument; `None` when it is absent. Any other text is
+    /// an [`ProviderError::InvalidInput`] naming the argument.
+    pub fn number(&self, name: &str) -> Result<Option<u64>, ProviderError> {
+        self.optional(name)
+            .map(|text| {
+                text.trim().parse().map_err(|_| {
+                    ProviderError::InvalidInput(format!(
+                        "argument `{name}` must be a whole number, not `{text}`"
+                    ))
+                })
+            })
+            .transpose()
     }
 
     /// The indicator this call is about. Commands with an
