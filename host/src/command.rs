@@ -1,0 +1,23 @@
+//! XSOAR commands: the text of a command line, and its arguments bound to
+//! what a provider's command declares.
+
+mod bind;
+mod parse;
+
+pub use bind::{BindError, bind_arguments, split_list};
+pub use parse::{CommandLine, ParseError, RawValue, parse_command_line};
+
+/// Arguments XSOAR itself adds to any command; they steer the platform,
+/// not the integration. `using` and `using-brand` choose providers; the
+/// rest are accepted and ignored.
+pub const SYSTEM_ARGUMENTS: &[&str] = &[
+    "using",
+    "using-brand",
+    "using-category",
+    "execution-timeout",
+    "extend-context",
+    "ignore-outputs",
+    "raw-response",
+    "retry-count",
+    "retry-interval",
+];

@@ -1,0 +1,286 @@
+//! The operator's configuration: `ferret.toml` and secrets from the
+//! environment.
+//!
+//! Everything has a default, so a first run works with no file at all:
+//! providers without their secrets are listed as not configured.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+/// Environment variable naming the configuration file.
+pub const CONFIG_ENV: &str = "FERRET_CONFIG";
+
+/// The whole configuration file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Folder of drop-in provider modules (`*.wasm`), loaded after the
+    /// built-in ones; a drop-in module replaces a built-in one of the same
+    /// id.
+    pub providers_dir: Option<PathBuf>,
+    /// Folder of the built-in provider modules; by default the `providers`
+    /// folder beside the binary's own folder (`target/providers` for
+    /// `target/release/ferret`).
+    pub builtin_dir: Option<PathBuf>,
+    /// Folder for Ferret's own state: the compiled-module cache. Defaults
+    /// to `$XDG_CACHE_HOME/ferret` or `~/.cache/ferret`.
+    pub data_dir: Option<PathBuf>,
+    /// Sandbox limits applied to every provider call.
+    #[serde(default)]
+    pub sandbox: SandboxLimits,
+    /// What may leave the building.
+    #[serde(default)]
+    pub policy: PolicyConfig,
+    /// Per-provider settings, keyed by provider id.
+    #[serde(default)]
+    pub providers: BTreeMap<String, ProviderConfig>,
+}
+
+/// The policy gate's settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// Treat the documentation ranges (192.0.2.0/24, 198.51.100.0/24,
+    /// 203.0.113.0/24, 2001:db8::/32) as routable. Off by default; test
+    /// set-ups turn it on.
+    pub allow_documentation_ranges: bool,
+    /// File of indicators never sent out, judged benign.
+    pub allow_list: Option<PathBuf>,
+    /// File of indicators judged malicious locally.
+    pub deny_list: Option<PathBuf>,
+}
+
+/// Limits of the sandbox, the same for every provider. A provider cannot
+/// change them; an operator can.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SandboxLimits {
+    /// Linear memory one provider instance may grow to, in MiB.
+    pub memory_mib: u64,
+    /// CPU time one call may spend in the module, in milliseconds; time
+    /// spent waiting on the network does not count.
+    pub cpu_ms: u64,
+    /// Wall-clock time one call may take, network included, in seconds.
+    pub call_timeout_seconds: u64,
+    /// Time one outbound request may take, in seconds.
+    pub http_timeout_seconds: u64,
+    /// Outbound requests one call may make.
+    pub max_requests_per_call: u32,
+    /// Largest response body handed to a module, in bytes.
+    pub max_response_bytes: u64,
+    /// Largest output a call may return (raw answer plus context), in bytes.
+    pub max_output_bytes: u64,
+}
+
+impl Default for SandboxLimits {
+    fn default() -> Self {
+        Self {
+            memory_mib: 64,
+            cpu_ms: 2_000,
+            call_timeout_seconds: 30,
+            http_timeout_seconds: 10,
+            max_requests_per_call: 8,
+            max_response_bytes: 8 * 1024 * 1024,
+            max_output_bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
+/// One provider's table, `[providers.<id>]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderConfig {
+    /// `false` hides the provider's commands. Default `true`.
+    pub enabled: Option<bool>,
+    /// Replaces the manifest's base URL, e.g. a self-hosted MISP. Its host
+    /// is trusted as given, even when it is private or loopback.
+    pub base_url: Option<String>,
+    /// Shorthand for `secrets.api-key`.
+    pub api_key: Option<String>,
+    /// Secrets by the names the manifest declares. The environment
+    /// variable `FERRET_<ID>_<NAME>` wins over these.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, String>,
+    /// Non-secret settings by the names the manifest declares.
+    #[serde(default)]
+    pub settings: BTreeMap<String, toml::Value>,
+    /// Reliability for DBotScore, e.g. `B - Usually reliable` or just `B`.
+    pub reliability: Option<String>,
+    /// Rate limits replacing the manifest's defaults.
+    pub limits: Option<RateLimitOverride>,
+    /// Whether the provider runs inside the organisation (a self-hosted
+    /// MISP): it may then receive non-routable addresses.
+    #[serde(default)]
+    pub internal: bool,
+    /// The most sensitive TLP label this provider may receive.
+    pub max_tlp: Option<String>,
+}
+
+/// Operator override of a provider's rate limits; an absent field keeps
+/// the manifest's value.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitOverride {
+    /// Requests per second.
+    pub per_second: Option<u32>,
+    /// Requests per minute.
+    pub per_minute: Option<u32>,
+    /// Requests per UTC day.
+    pub per_day: Option<u32>,
+}
+
+/// A secret value. Its `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The value itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl Config {
+    /// Reads the configuration from `path`, else from `$FERRET_CONFIG`,
+    /// else from `./ferret.toml` if it exists; otherwise the defaults.
+    pub fn load(path: Option<&Path>) -> Result<Self> {
+        let from_env = std::env::var_os(CONFIG_ENV).map(PathBuf::from);
+        let chosen = path.map(Path::to_path_buf).or(from_env);
+        let path = match chosen {
+            Some(path) => path,
+            None if Path::new("ferret.toml").is_file() => PathBuf::from("ferret.toml"),
+            None => return Ok(Self::default()),
+        };
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("failed to read configuration file {}", path.display()))?;
+        Self::parse(&text)
+            .with_context(|| format!("invalid configuration file {}", path.display()))
+    }
+
+    /// Parses configuration text.
+    pub fn parse(text: &str) -> Result<Self> {
+        let config: Self = toml::from_str(text)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<()> {
+        let limits = &self.sandbox;
+        if limits.memory_mib == 0 || limits.cpu_ms == 0 || limits.call_timeout_seconds == 0 {
+            bail!("sandbox limits must be above zero");
+        }
+        for (id, provider) in &self.providers {
+            if let Some(base) = &provider.base_url {
+                let url = url::Url::parse(base)
+                    .with_context(|| format!("providers.{id}.base_url `{base}` is not a URL"))?;
+                if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                    bail!("providers.{id}.base_url `{base}` must be an http(s) URL with a host");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The table of provider `id`, or an empty one.
+    pub fn provider(&self, id: &str) -> ProviderConfig {
+        self.providers.get(id).cloned().unwrap_or_default()
+    }
+
+    /// The value of secret `name` for provider `id`: the environment
+    /// variable first, then the file.
+    pub fn secret(&self, id: &str, name: &str) -> Option<Secret> {
+        let from_env = std::env::var(secret_env_var(id, name)).ok();
+        let table = self.providers.get(id);
+        let from_file = table.and_then(|provider| {
+            provider.secrets.get(name).cloned().or_else(|| {
+                (name == "api-key").then(|| provider.api_key.clone()).flatten()
+            })
+        });
+        from_env.or(from_file).filter(|value| !value.is_empty()).map(Secret::new)
+    }
+
+    /// Where compiled modules are cached.
+    pub fn cache_dir(&self) -> PathBuf {
+        if let Some(dir) = &self.data_dir {
+            return dir.join("modules");
+        }
+        let base = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+            .unwrap_or_else(std::env::temp_dir);
+        base.join("ferret").join("modules")
+    }
+}
+
+impl ProviderConfig {
+    /// Whether the provider's commands are offered.
+    pub fn is_enabled(&self) -> bool {
+        self.enabled.unwrap_or(true)
+    }
+
+    /// A setting's value as text (numbers and booleans as written).
+    pub fn setting(&self, name: &str) -> Option<String> {
+        self.settings.get(name).map(|value| match value {
+            toml::Value::String(text) => text.clone(),
+            other => other.to_string(),
+        })
+    }
+}
+
+/// The environment variable holding a provider's secret, e.g.
+/// `FERRET_VIRUSTOTAL_API_KEY`.
+pub fn secret_env_var(id: &str, name: &str) -> String {
+    format!("FERRET_{id}_{name}").to_ascii_uppercase().replace('-', "_")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_variables_are_upper_snake_case() {
+        assert_eq!(secret_env_var("virustotal", "api-key"), "FERRET_VIRUSTOTAL_API_KEY");
+        assert_eq!(secret_env_var("passivetotal", "username"), "FERRET_PASSIVETOTAL_USERNAME");
+    }
+
+    #[test]
+    fn api_key_shorthand_is_the_api_key_secret() {
+        let config = Config::parse("[providers.demo]\napi_key = \"k1\"\n").unwrap();
+        assert_eq!(config.secret("demo", "api-key").unwrap().expose(), "k1");
+        // Other secrets are not filled from the shorthand.
+        assert!(config.secret("demo", "username").is_none());
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let shown = format!("{:?}", Secret::new("hunter2"));
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_by_name() {
+        let error = Config::parse("[providers.demo]\nbase_ulr = \"http://x\"\n").unwrap_err();
+        assert!(format!("{error:#}").contains("base_ulr"), "{error:#}");
+    }
+
+    #[test]
+    fn a_base_url_must_be_http() {
+        let error = Config::parse("[providers.demo]\nbase_url = \"ftp://x\"\n").unwrap_err();
+        assert!(format!("{error:#}").contains("providers.demo.base_url"), "{error:#}");
+    }
+}

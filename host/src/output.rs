@@ -1,0 +1,45 @@
+//! Rendering results: XSOAR entries, markdown tables, and the reports of
+//! the command line.
+
+pub mod markdown;
+pub mod report;
+pub mod xsoar;
+
+use crate::dispatch::{CallResult, Outcome};
+use crate::sandbox::{ProviderError, UpstreamFailure};
+
+/// The message of a result that is an error, worded the same for every
+/// provider; `None` for results that are not errors.
+pub fn error_message(result: &CallResult) -> Option<String> {
+    let who = format!("{} ({} {})", result.brand, result.provider, result.version);
+    let configure = format!(
+        "set {} or the [providers.{}] table in ferret.toml",
+        if result.secret_vars.is_empty() { "its secrets".to_owned() } else { result.secret_vars.join(" and ") },
+        result.provider
+    );
+    let message = match &result.outcome {
+        Outcome::Answered(_) | Outcome::NotFound | Outcome::NotSent(_) => return None,
+        Outcome::NotConfigured(_) => format!("{who} is not configured: {configure}"),
+        Outcome::Refused(error) => match error {
+            ProviderError::NotFound => format!("{who}: no results found"),
+            ProviderError::RateLimited(seconds) => {
+                format!("{who}: rate limited by the upstream; retry after {seconds} s")
+            }
+            ProviderError::QuotaExhausted => {
+                format!("{who}: the upstream's quota is spent; retry when its quota period renews")
+            }
+            ProviderError::Unauthorized(why) => {
+                format!("{who}: the upstream refused the credential ({why}); {configure}")
+            }
+            ProviderError::InvalidInput(why) => format!("{who}: invalid input: {why}"),
+            ProviderError::Upstream(UpstreamFailure { status: 0, message }) => {
+                format!("{who}: {message}")
+            }
+            ProviderError::Upstream(UpstreamFailure { status, message }) => {
+                format!("{who}: upstream error (HTTP {status}): {message}")
+            }
+        },
+        Outcome::Failed(failure) => format!("{who} {failure}"),
+    };
+    Some(message)
+}

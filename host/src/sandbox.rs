@@ -1,0 +1,312 @@
+//! The sandbox: compiles provider components, and runs each call in a
+//! fresh instance with its own memory cap, CPU deadline, wall-clock limit
+//! and the network rules of its [`Grant`].
+//!
+//! Compiled code is cached on disk by wasmtime, keyed by the module's hash
+//! and the engine's version and settings, so a restart does not recompile.
+//! Instances come from pre-instantiated components and a pooling
+//! allocator, which makes a new instance per call cheap.
+
+mod bindings;
+mod failure;
+mod grant;
+mod http;
+mod state;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config as EngineConfig, Engine, InstanceAllocationStrategy, Store, Trap, UpdateDeadline};
+
+pub use bindings::{
+    Argument, ArgumentSpec, Assessment, CommandOutput, CommandRequest, CommandSpec, Indicator,
+    IndicatorKind, Manifest, ProviderError, Reliability, SecretPlacement, Table, UpstreamFailure,
+    Verdict,
+};
+pub use failure::{SandboxFailure, Violation};
+pub use grant::{Grant, missing_secrets};
+
+use crate::config::SandboxLimits;
+use bindings::{FerretProvider, FerretProviderPre};
+use state::CallState;
+
+/// The WIT package version this host implements.
+pub const CONTRACT_VERSION: &str = "0.1.0";
+
+/// The WIT package every provider import and export belongs to.
+const CONTRACT_PACKAGE: &str = "ferret:provider";
+
+/// How often the engine's epoch advances; the granularity of the CPU
+/// deadline.
+const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// Instances that may be alive at once, across all providers.
+const POOL_INSTANCES: u32 = 256;
+
+/// The engine and the host imports, shared by every provider.
+pub struct Sandbox {
+    engine: Engine,
+    linker: Linker<CallState>,
+    limits: SandboxLimits,
+}
+
+/// A compiled provider, ready to instantiate.
+pub struct Module {
+    /// What the provider says it is.
+    pub manifest: Manifest,
+    /// Where it was loaded from.
+    pub origin: PathBuf,
+    pre: FerretProviderPre<CallState>,
+}
+
+impl Sandbox {
+    /// An engine with the given limits, caching compiled code in
+    /// `cache_dir` when given.
+    pub fn new(limits: &SandboxLimits, cache_dir: Option<&Path>) -> Result<Self> {
+        let memory_cap = usize::try_from(limits.memory_mib * 1024 * 1024)?;
+        let mut pool = wasmtime::PoolingAllocationConfig::default();
+        // The pool's own ceiling sits above the operator's cap so that the
+        // limiter, which names the failure, is what stops a growing module.
+        pool.max_memory_size(memory_cap.saturating_mul(2))
+            .total_component_instances(POOL_INSTANCES)
+            .total_core_instances(POOL_INSTANCES * 4)
+            .total_memories(POOL_INSTANCES * 2)
+            .total_tables(POOL_INSTANCES * 4)
+            .total_stacks(POOL_INSTANCES);
+
+        let mut config = EngineConfig::new();
+        config
+            .epoch_interruption(true)
+            .wasm_component_model(true)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        if let Some(dir) = cache_dir {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("failed to create module cache {}", dir.display()))?;
+            let mut cache_config = wasmtime::CacheConfig::new();
+            cache_config.with_directory(dir);
+            let cache = wasmtime::Cache::new(cache_config).map_err(engine_error)?;
+            config.cache(Some(cache));
+        }
+        let engine = Engine::new(&config).map_err(engine_error)?;
+        start_epoch_ticker(&engine);
+
+        let mut linker = Linker::new(&engine);
+        FerretProvider::add_to_linker::<CallState, wasmtime::component::HasSelf<CallState>>(
+            &mut linker,
+            |state| state,
+        )
+        .map_err(engine_error)?;
+        Ok(Self { engine, linker, limits: limits.clone() })
+    }
+
+    /// Compiles a component, checks it speaks this host's contract, and
+    /// asks it for its manifest.
+    pub async fn load(&self, bytes: &[u8], origin: &Path) -> Result<Module> {
+        let component = Component::new(&self.engine, bytes)
+            .map_err(engine_error)
+            .with_context(|| format!("{} is not a valid WebAssembly component", origin.display()))?;
+        self.check_contract(&component)
+            .with_context(|| format!("refusing provider module {}", origin.display()))?;
+        let instance_pre = self.linker.instantiate_pre(&component).map_err(engine_error)?;
+        let pre = FerretProviderPre::new(instance_pre).map_err(engine_error)?;
+
+        let label = origin.file_name().map(|name| name.to_string_lossy()).unwrap_or_default();
+        let grant = Arc::new(Grant::offline(&label, &self.limits)?);
+        let manifest = self
+            .call(&pre, grant, "describe", async |provider, store| {
+                provider.ferret_provider_provider().call_describe(store).await
+            })
+            .await
+            .map_err(|failure| anyhow!("{} failed to describe itself: {failure}", origin.display()))?;
+        validate_manifest(&manifest)
+            .with_context(|| format!("invalid manifest in {}", origin.display()))?;
+        Ok(Module { manifest, origin: origin.to_path_buf(), pre })
+    }
+
+    /// Runs one command in a fresh instance.
+    pub async fn run(
+        &self,
+        module: &Module,
+        grant: Arc<Grant>,
+        request: CommandRequest,
+    ) -> Result<Result<CommandOutput, ProviderError>, SandboxFailure> {
+        let command = request.command.clone();
+        let answer = self
+            .call(&module.pre, grant, &command, async |provider, store| {
+                provider.ferret_provider_provider().call_run(store, &request).await
+            })
+            .await?;
+        if let Ok(output) = &answer {
+            check_output(output, self.limits.max_output_bytes)?;
+        }
+        Ok(answer)
+    }
+
+    /// Runs the provider's own connection check.
+    pub async fn check(
+        &self,
+        module: &Module,
+        grant: Arc<Grant>,
+    ) -> Result<Result<(), ProviderError>, SandboxFailure> {
+        self.call(&module.pre, grant, "test-module", async |provider, store| {
+            provider.ferret_provider_provider().call_check(store).await
+        })
+        .await
+    }
+
+    /// Instantiates, calls `body`, and maps every way it can fail. The
+    /// instance is dropped afterwards: no state survives between calls.
+    async fn call<R>(
+        &self,
+        pre: &FerretProviderPre<CallState>,
+        grant: Arc<Grant>,
+        command: &str,
+        body: impl AsyncFnOnce(&FerretProvider, &mut Store<CallState>) -> wasmtime::Result<R>,
+    ) -> Result<R, SandboxFailure> {
+        let limits = grant.limits.clone();
+        let mut store = Store::new(&self.engine, CallState::new(grant, command));
+        store.limiter(|state| state);
+        let cpu_limit = Duration::from_millis(limits.cpu_ms);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |context| {
+            if context.data().guest_time() > cpu_limit {
+                Ok(UpdateDeadline::Interrupt)
+            } else {
+                Ok(UpdateDeadline::Yield(1))
+            }
+        });
+
+        let wall = Duration::from_secs(limits.call_timeout_seconds);
+        let outcome = tokio::time::timeout(wall, async {
+            let provider = pre.instantiate_async(&mut store).await?;
+            body(&provider, &mut store).await
+        })
+        .await;
+        match outcome {
+            Err(_elapsed) => Err(SandboxFailure::Timeout(limits.call_timeout_seconds)),
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => Err(classify_failure(error, store.data(), &limits)),
+        }
+    }
+
+    /// Refuses components built for another contract version, or that
+    /// import anything but the contract's interfaces.
+    fn check_contract(&self, component: &Component) -> Result<()> {
+        let ty = component.component_type();
+        for (name, _) in ty.imports(&self.engine) {
+            check_interface_name(name, "imports")?;
+        }
+        let mut exports_provider = false;
+        for (name, _) in ty.exports(&self.engine) {
+            check_interface_name(name, "exports")?;
+            exports_provider |= name.starts_with("ferret:provider/provider@");
+        }
+        if !exports_provider {
+            bail!("it does not export `{CONTRACT_PACKAGE}/provider@{CONTRACT_VERSION}`");
+        }
+        Ok(())
+    }
+}
+
+/// Accepts `ferret:provider/<interface>@<this version>` only.
+fn check_interface_name(name: &str, direction: &str) -> Result<()> {
+    let Some(rest) = name.strip_prefix(CONTRACT_PACKAGE).and_then(|rest| rest.strip_prefix('/')) else {
+        bail!(
+            "it {direction} `{name}`, which Ferret does not provide: providers may only use \
+             {CONTRACT_PACKAGE} interfaces"
+        );
+    };
+    let version = rest.split_once('@').map(|(_, version)| version).unwrap_or("(none)");
+    if version != CONTRACT_VERSION {
+        bail!(
+            "it was built for {CONTRACT_PACKAGE}@{version}; this host speaks \
+             {CONTRACT_PACKAGE}@{CONTRACT_VERSION}"
+        );
+    }
+    Ok(())
+}
+
+/// Reads a failed call: a sandbox violation raised by a host import, the
+/// memory cap, the CPU deadline, a panic, or another trap.
+fn classify_failure(error: wasmtime::Error, state: &CallState, limits: &SandboxLimits) -> SandboxFailure {
+    if let Some(violation) = error.downcast_ref::<Violation>() {
+        return SandboxFailure::Violation(violation.clone());
+    }
+    if state.memory_refused {
+        return SandboxFailure::Violation(Violation::MemoryCap(limits.memory_mib));
+    }
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => SandboxFailure::CpuDeadline(limits.cpu_ms),
+        Some(trap) => match &state.panic_message {
+            Some(message) => SandboxFailure::Panic(message.clone()),
+            None => SandboxFailure::Trap(trap.to_string()),
+        },
+        None => SandboxFailure::Instantiate(format!("{error:#}")),
+    }
+}
+
+/// Checks the size and form of a module's output.
+fn check_output(output: &CommandOutput, cap: u64) -> Result<(), SandboxFailure> {
+    let table_size = output.readable.as_ref().map_or(0, |table| table.rows.len());
+    let size = (output.raw.len() + output.context.len() + table_size) as u64;
+    if size > cap {
+        return Err(SandboxFailure::OutputTooLarge { size, cap });
+    }
+    for (what, text) in [("raw", &output.raw), ("context", &output.context)] {
+        if !text.is_empty() {
+            serde_json::from_str::<serde::de::IgnoredAny>(text)
+                .map_err(|error| SandboxFailure::InvalidOutput(format!("{what} is not JSON: {error}")))?;
+        }
+    }
+    Ok(())
+}
+
+/// Rules a manifest must follow before its commands are offered.
+fn validate_manifest(manifest: &Manifest) -> Result<()> {
+    let id_ok = !manifest.id.is_empty()
+        && manifest.id.bytes().all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-');
+    if !id_ok {
+        bail!("provider id `{}` must be lowercase letters, digits and `-`", manifest.id);
+    }
+    url::Url::parse(&manifest.base_url)
+        .with_context(|| format!("base URL `{}` is not a URL", manifest.base_url))?;
+    for command in &manifest.commands {
+        let names: Vec<&str> = command.arguments.iter().map(|argument| argument.name.as_str()).collect();
+        if let Some(indicator) = &command.indicator_argument {
+            if !names.contains(&indicator.as_str()) {
+                bail!("command `{}` names indicator argument `{indicator}`, which it does not declare", command.name);
+            }
+            if command.kinds.is_empty() {
+                bail!("command `{}` takes an indicator but lists no indicator kinds", command.name);
+            }
+        }
+        if command.arguments.iter().filter(|argument| argument.is_default).count() > 1 {
+            bail!("command `{}` has more than one default argument", command.name);
+        }
+    }
+    Ok(())
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] for as long as the
+/// engine lives; each tick lets a running call check its CPU time.
+fn start_epoch_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("ferret-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .expect("spawning a thread at start-up succeeds");
+}
+
+/// Wasmtime 48 has its own error type; this is where it becomes ours.
+fn engine_error(error: wasmtime::Error) -> anyhow::Error {
+    anyhow!("{error:#}")
+}
