@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::router::{Provider, Registry};
 use crate::sandbox::{
     Argument, CommandOutput, CommandRequest, Indicator, IndicatorKind, ProviderError, Sandbox,
-    SandboxFailure,
+    SandboxFailure, CallStats,
 };
 
 /// The host with its providers loaded: what every front end (CLI, HTTP
@@ -71,6 +71,8 @@ pub struct CallResult {
     pub outcome: Outcome,
     /// How long the call took, end to end.
     pub elapsed: Duration,
+    /// Where the sandbox's time went; zero for calls not made.
+    pub stats: CallStats,
 }
 
 /// Why a command could not run at all.
@@ -286,19 +288,22 @@ impl Ferret {
     async fn perform(&self, call: Call<'_>) -> CallResult {
         let started = Instant::now();
         let command = call.request.command.clone();
-        let outcome = match call.skip {
-            Some(outcome) => outcome,
+        let (outcome, stats) = match call.skip {
+            Some(outcome) => (outcome, CallStats::default()),
             None => {
                 let grant = Arc::clone(&call.provider.grant);
-                match self.sandbox.run(&call.provider.module, grant, call.request).await {
+                let (answer, stats) = self.sandbox.run(&call.provider.module, grant, call.request).await;
+                let outcome = match answer {
                     Ok(Ok(output)) => Outcome::Answered(output),
                     Ok(Err(ProviderError::NotFound)) => Outcome::NotFound,
                     Ok(Err(error)) => Outcome::Refused(error),
                     Err(failure) => Outcome::Failed(failure),
-                }
+                };
+                (outcome, stats)
             }
         };
-        let result = self.result(call.provider, &command, call.indicator, outcome, started);
+        let mut result = self.result(call.provider, &command, call.indicator, outcome, started);
+        result.stats = stats;
         tracing::info!(
             provider = %result.provider,
             command = %result.command,
@@ -340,6 +345,7 @@ impl Ferret {
                 .collect(),
             outcome,
             elapsed: started.elapsed(),
+            stats: CallStats::default(),
         }
     }
 

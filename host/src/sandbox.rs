@@ -53,6 +53,17 @@ pub struct Sandbox {
     limits: SandboxLimits,
 }
 
+/// Where the time of one call went.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CallStats {
+    /// Making the instance.
+    pub instantiate: Duration,
+    /// Waiting on the upstream, retries included.
+    pub upstream: Duration,
+    /// The whole call.
+    pub total: Duration,
+}
+
 /// A compiled provider, ready to instantiate.
 pub struct Module {
     /// What the provider says it is.
@@ -120,6 +131,7 @@ impl Sandbox {
                 provider.ferret_provider_provider().call_describe(store).await
             })
             .await
+            .0
             .map_err(|failure| anyhow!("{} failed to describe itself: {failure}", origin.display()))?;
         validate_manifest(&manifest)
             .with_context(|| format!("invalid manifest in {}", origin.display()))?;
@@ -132,17 +144,20 @@ impl Sandbox {
         module: &Module,
         grant: Arc<Grant>,
         request: CommandRequest,
-    ) -> Result<Result<CommandOutput, ProviderError>, SandboxFailure> {
+    ) -> (Result<Result<CommandOutput, ProviderError>, SandboxFailure>, CallStats) {
         let command = request.command.clone();
-        let answer = self
+        let (answer, stats) = self
             .call(&module.pre, grant, &command, async |provider, store| {
                 provider.ferret_provider_provider().call_run(store, &request).await
             })
-            .await?;
-        if let Ok(output) = &answer {
-            check_output(output, self.limits.max_output_bytes)?;
-        }
-        Ok(answer)
+            .await;
+        let checked = answer.and_then(|answer| {
+            if let Ok(output) = &answer {
+                check_output(output, self.limits.max_output_bytes)?;
+            }
+            Ok(answer)
+        });
+        (checked, stats)
     }
 
     /// Runs the provider's own connection check.
@@ -155,6 +170,7 @@ impl Sandbox {
             provider.ferret_provider_provider().call_check(store).await
         })
         .await
+        .0
     }
 
     /// Instantiates, calls `body`, and maps every way it can fail. The
@@ -165,7 +181,7 @@ impl Sandbox {
         grant: Arc<Grant>,
         command: &str,
         body: impl AsyncFnOnce(&FerretProvider, &mut Store<CallState>) -> wasmtime::Result<R>,
-    ) -> Result<R, SandboxFailure> {
+    ) -> (Result<R, SandboxFailure>, CallStats) {
         let limits = grant.limits.clone();
         let mut store = Store::new(&self.engine, CallState::new(grant, command));
         store.limiter(|state| state);
@@ -182,14 +198,22 @@ impl Sandbox {
         let wall = Duration::from_secs(limits.call_timeout_seconds);
         let outcome = tokio::time::timeout(wall, async {
             let provider = pre.instantiate_async(&mut store).await?;
+            store.data_mut().instantiated = Some(store.data().started.elapsed());
             body(&provider, &mut store).await
         })
         .await;
-        match outcome {
+        let state = store.data();
+        let stats = CallStats {
+            instantiate: state.instantiated.unwrap_or_default(),
+            upstream: state.upstream,
+            total: state.started.elapsed(),
+        };
+        let result = match outcome {
             Err(_elapsed) => Err(SandboxFailure::Timeout(limits.call_timeout_seconds)),
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => Err(classify_failure(error, store.data(), &limits)),
-        }
+            Ok(Err(error)) => Err(classify_failure(error, state, &limits)),
+        };
+        (result, stats)
     }
 
     /// Refuses components built for another contract version, or that

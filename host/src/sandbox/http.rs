@@ -45,7 +45,13 @@ impl CallState {
             return Err(wasmtime::Error::new(Violation::RequestCap(cap)));
         }
 
-        let url = match self.grant.base_url.join(&request.url) {
+        // A path is appended to the base URL's own path, so that an upstream
+        // served under a prefix (`https://host/misp/`) keeps it.
+        let target = match request.url.strip_prefix('/') {
+            Some(path) => format!("{}/{path}", self.grant.base_url.as_str().trim_end_matches('/')),
+            None => request.url.clone(),
+        };
+        let url = match Url::parse(&target) {
             Ok(url) if matches!(url.scheme(), "http" | "https") => url,
             _ => return Ok(Err(HttpError::InvalidRequest(format!("`{}` is not a URL", request.url)))),
         };

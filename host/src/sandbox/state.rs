@@ -30,6 +30,8 @@ pub struct CallState {
     /// Time spent waiting on the upstream itself, for the benchmark's
     /// split between host cost and upstream latency.
     pub upstream: Duration,
+    /// How long making the instance took, once it is made.
+    pub instantiated: Option<Duration>,
     /// The panic message the module logged before aborting, if any.
     pub panic_message: Option<String>,
     /// Memory cap, in bytes, and whether the module ran into it.
@@ -48,6 +50,7 @@ impl CallState {
             started: Instant::now(),
             waiting: Duration::ZERO,
             upstream: Duration::ZERO,
+            instantiated: None,
             panic_message: None,
             memory_cap,
             memory_refused: false,
