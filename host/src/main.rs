@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use ferret_host::command::parse_command_line;
 use ferret_host::config::Config;
-use ferret_host::dispatch::{Ferret, kind_name};
+use ferret_host::dispatch::{Ferret, Outcome, kind_name};
 use ferret_host::output::{report, xsoar};
 use ferret_host::router::Registry;
 use ferret_host::sandbox::Sandbox;
@@ -158,7 +158,11 @@ async fn run_command(config: &Config, text: &str, format: RunFormat, modules: &[
         RunFormat::Json => println!("{}", serde_json::to_string_pretty(&report::json(&results))?),
         RunFormat::Table => println!("{}", report::table(&results)),
     }
-    let any_error = results.iter().any(|result| ferret_host::output::error_message(result).is_some());
+    // A provider without its secrets is reported, not counted as a failure:
+    // a first run with nothing configured still succeeds.
+    let any_error = results
+        .iter()
+        .any(|result| matches!(result.outcome, Outcome::Refused(_) | Outcome::Failed(_)));
     Ok(if any_error { ExitCode::from(EXIT_ERROR_ENTRIES) } else { ExitCode::SUCCESS })
 }
 
