@@ -22,10 +22,7 @@ fn main() -> ExitCode {
 
     let batch = ferret_indicators::extract(&input, None);
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&batch).expect("a batch serialises")
-        );
+        println!("{}", serde_json::to_string_pretty(&batch).expect("a batch serialises"));
         return ExitCode::SUCCESS;
     }
     println!("format {:?}, tlp {:?}", batch.format(), batch.tlp());

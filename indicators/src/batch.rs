@@ -169,11 +169,8 @@ impl Batch {
     /// the same kind and value. The indicator's port moves to the
     /// occurrence.
     pub fn add(&mut self, mut indicator: Indicator, location: Location, original: &str) {
-        let occurrence = Occurrence {
-            location,
-            original: original.to_owned(),
-            port: indicator.port.take(),
-        };
+        let occurrence =
+            Occurrence { location, original: original.to_owned(), port: indicator.port.take() };
         let index = &mut self.index[indicator.kind as usize];
         if let Some(&at) = index.get(&indicator.value) {
             let entry = &mut self.entries[at];
@@ -184,10 +181,7 @@ impl Batch {
             return;
         }
         index.insert(indicator.value.clone(), self.entries.len());
-        self.entries.push(Entry {
-            indicator,
-            occurrences: vec![occurrence],
-        });
+        self.entries.push(Entry { indicator, occurrences: vec![occurrence] });
     }
 
     /// Record a TLP label found on the input; the most restrictive stays.

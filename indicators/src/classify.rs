@@ -59,14 +59,10 @@ pub fn classify(raw: &str) -> Result<Indicator, ClassifyError> {
         return Err(ClassifyError::Empty);
     }
     parse(value).map_err(|problem| match problem {
-        Problem::Unrecognised => ClassifyError::Unrecognised {
-            value: value.to_owned(),
-        },
-        Problem::Invalid(kind, reason) => ClassifyError::Invalid {
-            value: value.to_owned(),
-            kind,
-            reason,
-        },
+        Problem::Unrecognised => ClassifyError::Unrecognised { value: value.to_owned() },
+        Problem::Invalid(kind, reason) => {
+            ClassifyError::Invalid { value: value.to_owned(), kind, reason }
+        }
     })
 }
 
@@ -101,50 +97,29 @@ pub(crate) fn parse(value: &str) -> Result<Indicator, Problem> {
             return Ok(ip_indicator(IpAddr::V4(ip), Some(port)));
         }
         if looks_like_ipv4(host) {
-            return Err(Problem::Invalid(
-                Kind::Ipv4,
-                "not a valid dotted-quad address",
-            ));
+            return Err(Problem::Invalid(Kind::Ipv4, "not a valid dotted-quad address"));
         }
         if !host.contains(':') {
             let (value, display) = normalise_domain(host)?;
-            return Ok(Indicator {
-                kind: Kind::Domain,
-                value,
-                display,
-                port: Some(port),
-            });
+            return Ok(Indicator { kind: Kind::Domain, value, display, port: Some(port) });
         }
     }
     if value.contains(':') {
-        return Err(
-            if value
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
-            {
-                Problem::Invalid(Kind::Ipv6, "not a valid address")
-            } else {
-                Problem::Unrecognised
-            },
-        );
+        return Err(if value.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.') {
+            Problem::Invalid(Kind::Ipv6, "not a valid address")
+        } else {
+            Problem::Unrecognised
+        });
     }
     if value.bytes().all(|b| b.is_ascii_hexdigit()) {
         return parse_hash(value);
     }
     if looks_like_ipv4(value) {
-        return Err(Problem::Invalid(
-            Kind::Ipv4,
-            "not a valid dotted-quad address",
-        ));
+        return Err(Problem::Invalid(Kind::Ipv4, "not a valid dotted-quad address"));
     }
     if value.contains('.') {
         let (value, display) = normalise_domain(value)?;
-        return Ok(Indicator {
-            kind: Kind::Domain,
-            value,
-            display,
-            port: None,
-        });
+        return Ok(Indicator { kind: Kind::Domain, value, display, port: None });
     }
     Err(Problem::Unrecognised)
 }
@@ -152,12 +127,9 @@ pub(crate) fn parse(value: &str) -> Result<Indicator, Problem> {
 /// A hash: the kind by length, lowercased.
 pub(crate) fn parse_hash(value: &str) -> Result<Indicator, Problem> {
     match Kind::hash_for_len(value.len()) {
-        Some(kind) => Ok(Indicator {
-            kind,
-            value: value.to_ascii_lowercase(),
-            display: None,
-            port: None,
-        }),
+        Some(kind) => {
+            Ok(Indicator { kind, value: value.to_ascii_lowercase(), display: None, port: None })
+        }
         // Long hex runs are almost surely a hash with a character missing
         // or extra; short ones are numbers or words like `cafe`.
         None if value.len() >= 24 => Err(Problem::Invalid(
@@ -194,13 +166,9 @@ fn parse_bracketed_ipv6(value: &str) -> Result<(Ipv6Addr, Option<u16>), Problem>
 
 fn parse_cidr(value: &str) -> Result<Indicator, Problem> {
     let (address, prefix) = value.split_once('/').ok_or(Problem::Unrecognised)?;
-    let address = address
-        .parse::<IpAddr>()
-        .map_err(|_| Problem::Unrecognised)?;
-    let invalid = Problem::Invalid(
-        Kind::Cidr,
-        "the prefix length must be 0-32 for IPv4, 0-128 for IPv6",
-    );
+    let address = address.parse::<IpAddr>().map_err(|_| Problem::Unrecognised)?;
+    let invalid =
+        Problem::Invalid(Kind::Cidr, "the prefix length must be 0-32 for IPv4, 0-128 for IPv6");
     if prefix.is_empty() || prefix.len() > 3 || !prefix.bytes().all(|b| b.is_ascii_digit()) {
         return Err(invalid);
     }
@@ -255,9 +223,7 @@ pub(crate) fn is_valid_local_part(local: &str) -> bool {
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..")
-        && local
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~.".contains(&b))
+        && local.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~.".contains(&b))
 }
 
 /// Schemes Ferret treats as URLs; others (`mailto:`, `file://`) are not
@@ -268,29 +234,17 @@ fn parse_url(value: &str) -> Result<Indicator, Problem> {
     let invalid = |reason| Problem::Invalid(Kind::Url, reason);
     let (scheme, rest) = value.split_once("://").ok_or(Problem::Unrecognised)?;
     if !SCHEMES.iter().any(|s| s.eq_ignore_ascii_case(scheme)) {
-        return Err(invalid(
-            "the scheme is not one of http, https, ftp, ftps, sftp, ws or wss",
-        ));
+        return Err(invalid("the scheme is not one of http, https, ftp, ftps, sftp, ws or wss"));
     }
-    if value
-        .bytes()
-        .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
-    {
+    if value.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
         return Err(invalid("contains whitespace or control characters"));
     }
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host_port = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
     url_host(host_port).ok_or(invalid(
         "the host is not an IP address or a domain with a known top-level domain",
     ))?;
-    Ok(Indicator {
-        kind: Kind::Url,
-        value: value.to_owned(),
-        display: None,
-        port: None,
-    })
+    Ok(Indicator { kind: Kind::Url, value: value.to_owned(), display: None, port: None })
 }
 
 /// The host of a URL's `host[:port]`, as an indicator, if it is an IP
@@ -309,12 +263,7 @@ pub(crate) fn url_host(host_port: &str) -> Option<Indicator> {
         return Some(ip_indicator(IpAddr::V4(ip), None));
     }
     let (value, display) = normalise_domain(host).ok()?;
-    Some(Indicator {
-        kind: Kind::Domain,
-        value,
-        display,
-        port: None,
-    })
+    Some(Indicator { kind: Kind::Domain, value, display, port: None })
 }
 
 /// Split `host:port` when the part after the last `:` is a port number.
@@ -372,14 +321,7 @@ pub(crate) fn normalise_domain(name: &str) -> Result<(String, Option<String>), P
 /// Reserved top-level names that are not on the public suffix list but are
 /// real names in alerts and documentation (RFC 2606, RFC 6761, RFC 6762,
 /// ICANN's `.internal`). They are domains; the policy gate keeps them in.
-const SPECIAL_USE_TLDS: &[&str] = &[
-    "example",
-    "test",
-    "invalid",
-    "localhost",
-    "local",
-    "internal",
-];
+const SPECIAL_USE_TLDS: &[&str] = &["example", "test", "invalid", "localhost", "local", "internal"];
 
 fn check_labels(ascii: &str) -> Result<(), &'static str> {
     if ascii.len() > 253 {
@@ -430,17 +372,9 @@ mod tests {
             ("10.1.2.3/8", Kind::Cidr, "10.0.0.0/8"),
             ("2001:DB8::1/32", Kind::Cidr, "2001:db8::/32"),
             ("WWW.Example.COM.", Kind::Domain, "www.example.com"),
-            (
-                "https://Example.com/A?b=1",
-                Kind::Url,
-                "https://Example.com/A?b=1",
-            ),
+            ("https://Example.com/A?b=1", Kind::Url, "https://Example.com/A?b=1"),
             ("Alice@Example.ORG", Kind::Email, "alice@example.org"),
-            (
-                "44D88612FEA8A8F36DE82E1278ABB02F",
-                Kind::Md5,
-                "44d88612fea8a8f36de82e1278abb02f",
-            ),
+            ("44D88612FEA8A8F36DE82E1278ABB02F", Kind::Md5, "44d88612fea8a8f36de82e1278abb02f"),
         ];
         for (raw, kind, value) in cases {
             assert_eq!(kind_and_value(raw), (kind, value.to_owned()), "for {raw}");
@@ -459,17 +393,11 @@ mod tests {
     #[test]
     fn errors_name_the_value_and_the_fault() {
         let err = classify("999.1.1.1").expect_err("not an address");
-        assert_eq!(
-            err.to_string(),
-            "invalid ipv4 `999.1.1.1`: not a valid dotted-quad address"
-        );
+        assert_eq!(err.to_string(), "invalid ipv4 `999.1.1.1`: not a valid dotted-quad address");
         let err = classify("8.8.8.0/33").expect_err("prefix too long");
         assert!(err.to_string().starts_with("invalid cidr `8.8.8.0/33`"));
         let err = classify("hello").expect_err("a word");
-        assert!(
-            err.to_string()
-                .starts_with("`hello` is not a recognised indicator")
-        );
+        assert!(err.to_string().starts_with("`hello` is not a recognised indicator"));
     }
 
     #[test]

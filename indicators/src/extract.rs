@@ -63,10 +63,7 @@ pub fn extract(input: &[u8], hint: Option<Format>) -> Batch {
 /// otherwise.
 pub fn sniff(input: &[u8]) -> Format {
     let input = input.strip_prefix(b"\xef\xbb\xbf").unwrap_or(input);
-    let start = input
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(input.len());
+    let start = input.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(input.len());
     let head = &input[start..input.len().min(start + 8192)];
     let head = String::from_utf8_lossy(head);
 
@@ -151,14 +148,8 @@ mod tests {
             sniff(b"Received: from x\nFrom: a@example.com\nSubject: hi\n\nbody"),
             Format::Email
         );
-        assert_eq!(
-            sniff(b"indicator,type\n8.8.8.8,ip\nexample.com,domain\n"),
-            Format::Csv
-        );
-        assert_eq!(
-            sniff(b"Note: blocked 8.8.8.8, and example.com.\n"),
-            Format::Text
-        );
+        assert_eq!(sniff(b"indicator,type\n8.8.8.8,ip\nexample.com,domain\n"), Format::Csv);
+        assert_eq!(sniff(b"Note: blocked 8.8.8.8, and example.com.\n"), Format::Text);
     }
 
     #[test]

@@ -91,10 +91,9 @@ impl fmt::Display for NotSentReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             NotSentReason::NonRoutable { range } => write!(f, "not sent: {range}"),
-            NotSentReason::TlpBlocked { label, max } => write!(
-                f,
-                "blocked by TLP policy: {label} exceeds this provider's maximum {max}"
-            ),
+            NotSentReason::TlpBlocked { label, max } => {
+                write!(f, "blocked by TLP policy: {label} exceeds this provider's maximum {max}")
+            }
             NotSentReason::AllowListed => f.write_str("allow-listed"),
         }
     }
@@ -140,10 +139,7 @@ pub struct Gate {
 impl Gate {
     /// A gate with no lists.
     pub fn new(policy: GatePolicy) -> Self {
-        Gate {
-            policy,
-            ..Gate::default()
-        }
+        Gate { policy, ..Gate::default() }
     }
 
     /// Use `list` as the allow-list.
@@ -172,10 +168,7 @@ impl Gate {
             Some(NotSentReason::NonRoutable { range })
         } else {
             tlp.filter(|label| !label.allowed_under(provider.max_tlp))
-                .map(|label| NotSentReason::TlpBlocked {
-                    label,
-                    max: provider.max_tlp,
-                })
+                .map(|label| NotSentReason::TlpBlocked { label, max: provider.max_tlp })
         };
         match reason {
             Some(reason) => Decision::NotSent { reason },
@@ -187,10 +180,8 @@ impl Gate {
     /// indicator is on both.
     pub fn local_verdict(&self, indicator: &Indicator) -> Option<LocalVerdict> {
         let found = |list: &IndicatorList, verdict| {
-            list.matching_entry(indicator).map(|entry| LocalVerdict {
-                verdict,
-                entry: entry.to_owned(),
-            })
+            list.matching_entry(indicator)
+                .map(|entry| LocalVerdict { verdict, entry: entry.to_owned() })
         };
         found(&self.allow, ListVerdict::Benign)
             .or_else(|| found(&self.deny, ListVerdict::Malicious))
@@ -253,17 +244,11 @@ fn network_bounds(cidr: &str) -> Option<(IpAddr, IpAddr)> {
     match network.parse::<IpAddr>().ok()? {
         IpAddr::V4(v4) => {
             let host_bits = u32::MAX.checked_shr(prefix).unwrap_or(0);
-            Some((
-                IpAddr::V4(v4),
-                IpAddr::V4((u32::from(v4) | host_bits).into()),
-            ))
+            Some((IpAddr::V4(v4), IpAddr::V4((u32::from(v4) | host_bits).into())))
         }
         IpAddr::V6(v6) => {
             let host_bits = u128::MAX.checked_shr(prefix).unwrap_or(0);
-            Some((
-                IpAddr::V6(v6),
-                IpAddr::V6((u128::from(v6) | host_bits).into()),
-            ))
+            Some((IpAddr::V6(v6), IpAddr::V6((u128::from(v6) | host_bits).into())))
         }
     }
 }
@@ -273,10 +258,7 @@ mod tests {
     use super::*;
     use crate::classify;
 
-    const EXTERNAL: ProviderPolicy = ProviderPolicy {
-        internal: false,
-        max_tlp: Tlp::Amber,
-    };
+    const EXTERNAL: ProviderPolicy = ProviderPolicy { internal: false, max_tlp: Tlp::Amber };
 
     fn decide(gate: &Gate, value: &str) -> Decision {
         gate.decide(&classify(value).expect("an indicator"), None, &EXTERNAL)
@@ -288,9 +270,7 @@ mod tests {
         assert_eq!(
             decide(&gate, "10.1.0.0/16"),
             Decision::NotSent {
-                reason: NotSentReason::NonRoutable {
-                    range: "private address (RFC 1918)"
-                }
+                reason: NotSentReason::NonRoutable { range: "private address (RFC 1918)" }
             }
         );
         // Straddling private and public space: partly public, so sent.
@@ -300,44 +280,22 @@ mod tests {
     #[test]
     fn hosts_of_urls_and_addresses_count() {
         let gate = Gate::default();
-        assert!(matches!(
-            decide(&gate, "http://192.168.1.1/admin"),
-            Decision::NotSent { .. }
-        ));
-        assert!(matches!(
-            decide(&gate, "printer.local"),
-            Decision::NotSent { .. }
-        ));
-        assert!(matches!(
-            decide(&gate, "bob@corp.internal"),
-            Decision::NotSent { .. }
-        ));
+        assert!(matches!(decide(&gate, "http://192.168.1.1/admin"), Decision::NotSent { .. }));
+        assert!(matches!(decide(&gate, "printer.local"), Decision::NotSent { .. }));
+        assert!(matches!(decide(&gate, "bob@corp.internal"), Decision::NotSent { .. }));
         assert_eq!(decide(&gate, "https://example.com/login"), Decision::Send);
     }
 
     #[test]
     fn documentation_ranges_can_be_opted_in() {
         let strict = Gate::default();
-        let demo = Gate::new(GatePolicy {
-            allow_documentation_ranges: true,
-        });
-        for value in [
-            "198.51.100.7",
-            "2001:db8::1",
-            "203.0.113.0/24",
-            "www.example",
-        ] {
-            assert!(
-                matches!(decide(&strict, value), Decision::NotSent { .. }),
-                "{value}"
-            );
+        let demo = Gate::new(GatePolicy { allow_documentation_ranges: true });
+        for value in ["198.51.100.7", "2001:db8::1", "203.0.113.0/24", "www.example"] {
+            assert!(matches!(decide(&strict, value), Decision::NotSent { .. }), "{value}");
             assert_eq!(decide(&demo, value), Decision::Send, "{value}");
         }
         // Private space stays private either way.
-        assert!(matches!(
-            decide(&demo, "10.0.0.1"),
-            Decision::NotSent { .. }
-        ));
+        assert!(matches!(decide(&demo, "10.0.0.1"), Decision::NotSent { .. }));
     }
 
     #[test]
@@ -348,23 +306,15 @@ mod tests {
         let allowed = classify("www.example.org").expect("domain");
         assert_eq!(
             gate.decide(&allowed, None, &EXTERNAL),
-            Decision::NotSent {
-                reason: NotSentReason::AllowListed
-            }
+            Decision::NotSent { reason: NotSentReason::AllowListed }
         );
-        assert_eq!(
-            gate.local_verdict(&allowed).map(|v| v.reason()),
-            Some("allow-listed")
-        );
+        assert_eq!(gate.local_verdict(&allowed).map(|v| v.reason()), Some("allow-listed"));
 
         let denied = classify("1.2.3.4").expect("ip");
         assert_eq!(gate.decide(&denied, None, &EXTERNAL), Decision::Send);
         assert_eq!(
             gate.local_verdict(&denied),
-            Some(LocalVerdict {
-                verdict: ListVerdict::Malicious,
-                entry: "1.2.3.4".to_owned()
-            })
+            Some(LocalVerdict { verdict: ListVerdict::Malicious, entry: "1.2.3.4".to_owned() })
         );
     }
 }

@@ -9,14 +9,8 @@ use std::borrow::Cow;
 
 /// Replacement text for each bracketed marker, matched case-insensitively
 /// right after its opening bracket. Longer markers come first.
-const BRACKETED: &[(&[u8], &str)] = &[
-    (b"://]", "://"),
-    (b"dot]", "."),
-    (b"at]", "@"),
-    (b".]", "."),
-    (b":]", ":"),
-    (b"@]", "@"),
-];
+const BRACKETED: &[(&[u8], &str)] =
+    &[(b"://]", "://"), (b"dot]", "."), (b"at]", "@"), (b".]", "."), (b":]", ":"), (b"@]", "@")];
 
 /// Undo defanging: `hxxps://example[.]com` becomes `https://example.com`.
 ///
@@ -56,10 +50,10 @@ pub fn defang(text: &str) -> String {
 /// it came from (one more entry for the end). `None` when nothing changed.
 pub(crate) fn refang_mapped(text: &str) -> Option<(String, Vec<u32>)> {
     let bytes = text.as_bytes();
-    if !bytes
-        .iter()
-        .any(|b| matches!(b, b'[' | b'(' | b'{' | b'x' | b'X'))
-    {
+    // Markers open with a bracket or read `hx`; most words have neither.
+    let bracket = memchr::memchr3(b'[', b'(', b'{', bytes).is_some();
+    let hx = || bytes.windows(2).any(|w| w[0] | 0x20 == b'h' && w[1] | 0x20 == b'x');
+    if !bracket && !hx() {
         return None;
     }
 
@@ -124,11 +118,8 @@ fn marker_at(bytes: &[u8], i: usize) -> Option<(&'static str, usize)> {
             if rest.len() < 5 || !rest[..4].eq_ignore_ascii_case(b"hxxp") {
                 return None;
             }
-            let (scheme, len) = if rest[4].eq_ignore_ascii_case(&b's') {
-                ("https", 5)
-            } else {
-                ("http", 4)
-            };
+            let (scheme, len) =
+                if rest[4].eq_ignore_ascii_case(&b's') { ("https", 5) } else { ("http", 4) };
             let next = rest.get(len).copied();
             let is_scheme = matches!(next, Some(b':') | Some(b'['));
             // Only the `x`s are defanged; leave an already-real `http` be.
@@ -182,10 +173,7 @@ mod tests {
         assert_eq!(refanged, "see https://example.com/a");
         let start = refanged.find("https").expect("the url");
         let end = refanged.len();
-        assert_eq!(
-            &original[map[start] as usize..map[end] as usize],
-            "hxxps://example[.]com/a"
-        );
+        assert_eq!(&original[map[start] as usize..map[end] as usize], "hxxps://example[.]com/a");
     }
 
     #[test]

@@ -26,25 +26,33 @@ pub(crate) struct Found<'t> {
 /// Bytes that end a word: ASCII whitespace and control characters, quotes,
 /// angle brackets, backslash, pipe, caret and backtick.
 const fn is_word_break(b: u8) -> bool {
-    matches!(
-        b,
-        b'\0'..=b' ' | b'"' | b'\'' | b'<' | b'>' | b'\\' | b'|' | b'^' | b'`' | 0x7f
-    )
+    matches!(b, b'\0'..=b' ' | b'"' | b'\'' | b'<' | b'>' | b'\\' | b'|' | b'^' | b'`' | 0x7f)
 }
 
 /// Bytes that cut a non-URL word into pieces.
 const fn is_piece_break(b: u8) -> bool {
-    matches!(
-        b,
-        b'=' | b',' | b';' | b'(' | b')' | b'{' | b'}' | b'!' | b'&' | b'?' | b'#' | b'*'
-    )
+    matches!(b, b'=' | b',' | b';' | b'(' | b')' | b'{' | b'}' | b'!' | b'&' | b'?' | b'#' | b'*')
 }
 
-static WORD_BREAK: [bool; 256] = {
-    let mut table = [false; 256];
+/// Per byte: ends a word, may mark an indicator, is a hex digit.
+const BREAK: u8 = 1;
+const PROMISING: u8 = 2;
+const HEX: u8 = 4;
+
+static CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
     let mut b = 0;
     while b < 256 {
-        table[b] = is_word_break(b as u8);
+        let byte = b as u8;
+        if is_word_break(byte) {
+            table[b] |= BREAK;
+        }
+        if matches!(byte, b'.' | b':' | b'@' | b'[' | b'(' | b'{') {
+            table[b] |= PROMISING;
+        }
+        if byte.is_ascii_hexdigit() {
+            table[b] |= HEX;
+        }
         b += 1;
     }
     table
@@ -63,7 +71,7 @@ pub(crate) fn scan(text: &str, sink: &mut dyn FnMut(Found<'_>)) {
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        if WORD_BREAK[b as usize] {
+        if CLASS[b as usize] & BREAK != 0 {
             if b == b'\n' {
                 line += 1;
             }
@@ -74,16 +82,20 @@ pub(crate) fn scan(text: &str, sink: &mut dyn FnMut(Found<'_>)) {
         // One word: find its end and, on the way, whether it may hold an
         // indicator at all.
         let start = i;
-        let mut promising = false;
-        let mut all_hex = true;
-        while i < bytes.len() && !WORD_BREAK[bytes[i] as usize] {
-            let c = bytes[i];
-            promising |= matches!(c, b'.' | b':' | b'@' | b'[' | b'(' | b'{');
-            all_hex &= c.is_ascii_hexdigit();
+        let mut any = 0u8;
+        let mut all = HEX;
+        while i < bytes.len() {
+            let class = CLASS[bytes[i] as usize];
+            if class & BREAK != 0 {
+                break;
+            }
+            any |= class;
+            all &= class;
             i += 1;
         }
-        let len = i - start;
-        if promising || (all_hex && len >= 32) {
+        let promising = any & PROMISING != 0;
+        let long_hex = all & HEX != 0 && i - start >= 32;
+        if promising || long_hex {
             scan_word(text, start, i, line, sink);
         }
     }
@@ -107,29 +119,21 @@ fn scan_word(text: &str, start: usize, end: usize, line: u32, sink: &mut dyn FnM
         }
     };
     let mut emit = |indicator: Indicator, a: usize, b: usize| {
-        sink(Found {
-            indicator,
-            original: original_of(a, b),
-            line,
-        })
+        sink(Found { indicator, original: original_of(a, b), line })
     };
 
     let mut rest_end = word.len();
-    if let Some((url_start, url_end)) = find_url(word) {
-        if let Ok(indicator) = classify::parse(&word[url_start..url_end]) {
-            emit(indicator, url_start, url_end);
-            rest_end = url_start;
-        }
+    if let Some((url_start, url_end)) = find_url(word)
+        && let Ok(indicator) = classify::parse(&word[url_start..url_end])
+    {
+        emit(indicator, url_start, url_end);
+        rest_end = url_start;
     }
 
     // Whatever precedes a URL (`href=`, `url:`) and words without one.
     let rest = &word[..rest_end];
     let mut piece_start = 0;
-    for (at, b) in rest
-        .bytes()
-        .enumerate()
-        .chain(std::iter::once((rest.len(), b'=')))
-    {
+    for (at, b) in rest.bytes().enumerate().chain(std::iter::once((rest.len(), b'='))) {
         if is_piece_break(b) {
             if at > piece_start {
                 scan_piece(rest, piece_start, at, defanged, &mut emit);
@@ -299,9 +303,7 @@ mod tests {
 
     fn found(text: &str) -> Vec<(Kind, String, String)> {
         let mut out = Vec::new();
-        scan(text, &mut |f| {
-            out.push((f.indicator.kind, f.indicator.value, f.original.to_owned()))
-        });
+        scan(text, &mut |f| out.push((f.indicator.kind, f.indicator.value, f.original.to_owned())));
         out
     }
 
@@ -347,9 +349,6 @@ mod tests {
 
     #[test]
     fn received_headers_yield_ipv6_literals() {
-        assert_eq!(
-            values("from mx ([IPv6:2001:db8::25]) by x"),
-            ["2001:db8::25"]
-        );
+        assert_eq!(values("from mx ([IPv6:2001:db8::25]) by x"), ["2001:db8::25"]);
     }
 }

@@ -57,16 +57,13 @@ pub(crate) fn looks_like_csv(head: &str) -> bool {
         return false;
     };
     let fields = header.split(delimiter as char).count();
-    let header_has_indicators = header
-        .split(delimiter as char)
-        .any(|cell| classify(cell.trim().trim_matches('"')).is_ok());
+    let header_has_indicators =
+        header.split(delimiter as char).any(|cell| classify(cell.trim().trim_matches('"')).is_ok());
     let rest: Vec<&str> = lines.collect();
     fields >= 2
         && !header_has_indicators
         && !rest.is_empty()
-        && rest
-            .iter()
-            .all(|line| line.split(delimiter as char).count() == fields)
+        && rest.iter().all(|line| line.split(delimiter as char).count() == fields)
 }
 
 /// The delimiter the header line uses most: comma, tab or semicolon.
@@ -91,11 +88,7 @@ pub fn extract_csv(input: &[u8]) -> Result<Batch, ExtractError> {
         .has_headers(true)
         .from_reader(text.as_bytes());
 
-    let headers: Vec<String> = reader
-        .headers()?
-        .iter()
-        .map(|h| h.trim().to_owned())
-        .collect();
+    let headers: Vec<String> = reader.headers()?.iter().map(|h| h.trim().to_owned()).collect();
     let mut rows = Vec::new();
     for record in reader.records() {
         rows.push(record?);
@@ -163,20 +156,12 @@ mod tests {
         let found: Vec<(String, String)> = batch
             .entries()
             .iter()
-            .map(|e| {
-                (
-                    e.indicator.value.clone(),
-                    e.occurrences[0].location.to_string(),
-                )
-            })
+            .map(|e| (e.indicator.value.clone(), e.occurrences[0].location.to_string()))
             .collect();
         assert_eq!(
             found,
             [
-                (
-                    "http://example.com/a".to_owned(),
-                    "row 2, column observable".to_owned()
-                ),
+                ("http://example.com/a".to_owned(), "row 2, column observable".to_owned()),
                 ("8.8.8.8".to_owned(), "row 3, column observable".to_owned()),
             ]
         );

@@ -29,33 +29,20 @@ use crate::policy::find_tlp;
 use crate::scan::scan;
 
 /// Attributes of HTML elements that hold a link or a resource address.
-const LINK_ATTRIBUTES: &[&str] = &[
-    "href",
-    "src",
-    "action",
-    "formaction",
-    "background",
-    "data",
-    "cite",
-    "poster",
-];
+const LINK_ATTRIBUTES: &[&str] =
+    &["href", "src", "action", "formaction", "background", "data", "cite", "poster"];
 
 /// Extract the indicators of an email.
 pub fn extract_email(input: &[u8]) -> Result<Batch, ExtractError> {
-    let message = MessageParser::default()
-        .parse(input)
-        .ok_or(ExtractError::Email)?;
+    let message = MessageParser::default().parse(input).ok_or(ExtractError::Email)?;
     if message.headers().is_empty() {
         return Err(ExtractError::Email);
     }
     let mut batch = Batch::new(Format::Email);
 
     // Senders: who the mail says it is from, and where replies and bounces go.
-    let senders = [
-        ("From", message.from()),
-        ("Sender", message.sender()),
-        ("Reply-To", message.reply_to()),
-    ];
+    let senders =
+        [("From", message.from()), ("Sender", message.sender()), ("Reply-To", message.reply_to())];
     for (header, address) in senders {
         for address in address.into_iter().flat_map(Address::iter) {
             if let Some(address) = address.address() {
@@ -83,11 +70,7 @@ pub fn extract_email(input: &[u8]) -> Result<Batch, ExtractError> {
         };
         scan(raw, &mut |found| {
             if found.indicator.kind.is_ip() {
-                batch.add(
-                    found.indicator,
-                    Location::Header(header.clone()),
-                    found.original,
-                );
+                batch.add(found.indicator, Location::Header(header.clone()), found.original);
             }
         });
     }
@@ -118,15 +101,8 @@ pub fn extract_email(input: &[u8]) -> Result<Batch, ExtractError> {
             (Kind::Sha256, hex(&Sha256::digest(bytes))),
         ];
         for (kind, value) in digests {
-            let indicator = Indicator {
-                kind,
-                value: value.clone(),
-                display: None,
-                port: None,
-            };
-            let location = Location::Attachment {
-                name: name.to_owned(),
-            };
+            let indicator = Indicator { kind, value: value.clone(), display: None, port: None };
+            let location = Location::Attachment { name: name.to_owned() };
             batch.add(indicator, location, &value);
         }
     }
@@ -141,10 +117,7 @@ fn add_address(batch: &mut Batch, header: &str, address: &str) {
     if indicator.kind != Kind::Email {
         return;
     }
-    let domain = indicator
-        .value
-        .rsplit_once('@')
-        .map(|(_, domain)| domain.to_owned());
+    let domain = indicator.value.rsplit_once('@').map(|(_, domain)| domain.to_owned());
     let display = indicator
         .display
         .as_deref()
@@ -153,12 +126,7 @@ fn add_address(batch: &mut Batch, header: &str, address: &str) {
     batch.add(indicator, Location::Header(header.to_owned()), address);
     if let Some(domain) = domain {
         let original = address.rsplit_once('@').map_or(address, |(_, d)| d);
-        let indicator = Indicator {
-            kind: Kind::Domain,
-            value: domain,
-            display,
-            port: None,
-        };
+        let indicator = Indicator { kind: Kind::Domain, value: domain, display, port: None };
         batch.add(indicator, Location::Header(header.to_owned()), original);
     }
 }
@@ -194,10 +162,7 @@ fn read_html(batch: &mut Batch, html: &str) {
             _ => {}
         }
     }
-    scan_into(batch, &shown, &mut |found| Location::Body {
-        html: true,
-        line: found.line,
-    });
+    scan_into(batch, &shown, &mut |found| Location::Body { html: true, line: found.line });
 }
 
 fn hex(bytes: &[u8]) -> String {

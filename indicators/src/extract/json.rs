@@ -106,10 +106,10 @@ fn walk(value: &Value, path: &mut String, batch: &mut Batch, embedded: u8) {
                     path.push('.');
                 }
                 path.push_str(key);
-                if let (Value::String(label), true) = (child, is_tlp_field(key)) {
-                    if let Ok(tlp) = label.parse::<Tlp>() {
-                        batch.note_tlp(tlp);
-                    }
+                if let (Value::String(label), true) = (child, is_tlp_field(key))
+                    && let Ok(tlp) = label.parse::<Tlp>()
+                {
+                    batch.note_tlp(tlp);
                 }
                 walk(child, path, batch, embedded);
                 path.truncate(len);
@@ -132,18 +132,19 @@ fn walk(value: &Value, path: &mut String, batch: &mut Batch, embedded: u8) {
 
 fn read_string(text: &str, path: &mut String, batch: &mut Batch, embedded: u8) {
     let trimmed = text.trim();
-    if trimmed.starts_with(['{', '[']) && embedded < MAX_EMBEDDED {
-        if let Ok(inner) = serde_json::from_str::<Value>(trimmed) {
-            walk(&inner, path, batch, embedded + 1);
-            return;
-        }
+    if trimmed.starts_with(['{', '['])
+        && embedded < MAX_EMBEDDED
+        && let Ok(inner) = serde_json::from_str::<Value>(trimmed)
+    {
+        walk(&inner, path, batch, embedded + 1);
+        return;
     }
 
-    if is_indicator_field(path) {
-        if let Ok(indicator) = classify(text) {
-            batch.add(indicator, Location::Field(path.clone()), text);
-            return;
-        }
+    if is_indicator_field(path)
+        && let Ok(indicator) = classify(text)
+    {
+        batch.add(indicator, Location::Field(path.clone()), text);
+        return;
     }
     let location = Location::Field(path.clone());
     scan_into(batch, text, &mut |_| location.clone());
@@ -157,16 +158,12 @@ fn leaf(path: &str) -> &str {
 
 fn is_indicator_field(path: &str) -> bool {
     let leaf = leaf(path);
-    INDICATOR_FIELDS
-        .iter()
-        .any(|name| name.eq_ignore_ascii_case(leaf))
+    INDICATOR_FIELDS.iter().any(|name| name.eq_ignore_ascii_case(leaf))
 }
 
 fn is_tlp_field(key: &str) -> bool {
     let leaf = leaf(key);
-    TLP_FIELDS
-        .iter()
-        .any(|name| name.eq_ignore_ascii_case(leaf))
+    TLP_FIELDS.iter().any(|name| name.eq_ignore_ascii_case(leaf))
 }
 
 #[cfg(test)]
@@ -196,10 +193,7 @@ mod tests {
             [
                 ("8.8.8.8".to_owned(), "source.ip".to_owned()),
                 // A field that holds a URL keeps it whole, final dot and all.
-                (
-                    "https://example.com/a.".to_owned(),
-                    "hits[0].url".to_owned()
-                ),
+                ("https://example.com/a.".to_owned(), "hits[0].url".to_owned()),
             ]
         );
     }
@@ -207,10 +201,7 @@ mod tests {
     #[test]
     fn json_inside_a_string_is_walked() {
         let found = places(r#"{"Entities": "[{\"Address\": \"1.1.1.1\"}]"}"#);
-        assert_eq!(
-            found,
-            [("1.1.1.1".to_owned(), "Entities[0].Address".to_owned())]
-        );
+        assert_eq!(found, [("1.1.1.1".to_owned(), "Entities[0].Address".to_owned())]);
     }
 
     #[test]

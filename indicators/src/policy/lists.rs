@@ -56,10 +56,8 @@ impl IndicatorList {
             if entry.is_empty() {
                 continue;
             }
-            let indicator = classify(entry).map_err(|source| ListError::Entry {
-                line: index + 1,
-                source,
-            })?;
+            let indicator =
+                classify(entry).map_err(|source| ListError::Entry { line: index + 1, source })?;
             list.insert(indicator);
         }
         Ok(list)
@@ -67,10 +65,8 @@ impl IndicatorList {
 
     /// Read a list from a file.
     pub fn load(path: &Path) -> Result<Self, ListError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ListError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ListError::Io { path: path.to_owned(), source })?;
         Self::parse(&text)
     }
 
@@ -117,10 +113,9 @@ impl IndicatorList {
                     name = name.split_once('.')?.1;
                 }
             }
-            kind => self
-                .exact
-                .get(&(kind, indicator.value.clone()))
-                .map(|(_, value)| value.as_str()),
+            kind => {
+                self.exact.get(&(kind, indicator.value.clone())).map(|(_, value)| value.as_str())
+            }
         }
     }
 }
@@ -164,10 +159,7 @@ mod tests {
         assert_eq!(matches("10.20.3.4").as_deref(), Some("10.20.0.0/16"));
         assert_eq!(matches("10.20.3.0/24").as_deref(), Some("10.20.0.0/16"));
         assert_eq!(matches("mail.example.org").as_deref(), Some("example.org"));
-        assert_eq!(
-            matches("https://example.net/ok").as_deref(),
-            Some("https://example.net/ok")
-        );
+        assert_eq!(matches("https://example.net/ok").as_deref(), Some("https://example.net/ok"));
         assert_eq!(
             matches("44D88612FEA8A8F36DE82E1278ABB02F").as_deref(),
             Some("44d88612fea8a8f36de82e1278abb02f")
@@ -176,12 +168,7 @@ mod tests {
 
     #[test]
     fn entries_do_not_cover_more() {
-        for value in [
-            "10.21.0.1",
-            "10.0.0.0/8",
-            "badexample.org",
-            "https://example.org/x",
-        ] {
+        for value in ["10.21.0.1", "10.0.0.0/8", "badexample.org", "https://example.org/x"] {
             assert_eq!(matches(value), None, "for {value}");
         }
     }
@@ -189,9 +176,6 @@ mod tests {
     #[test]
     fn a_bad_line_is_named() {
         let err = IndicatorList::parse("8.8.8.8\nnot an indicator\n").expect_err("line 2 is bad");
-        assert!(
-            err.to_string()
-                .starts_with("line 2 of the indicator list: ")
-        );
+        assert!(err.to_string().starts_with("line 2 of the indicator list: "));
     }
 }

@@ -133,10 +133,7 @@ mod tests {
 
     #[test]
     fn the_most_restrictive_marking_wins() {
-        assert_eq!(
-            find_tlp("[TLP:GREEN] fwd: TLP:AMBER+STRICT report"),
-            Some(Tlp::AmberStrict)
-        );
+        assert_eq!(find_tlp("[TLP:GREEN] fwd: TLP:AMBER+STRICT report"), Some(Tlp::AmberStrict));
         assert_eq!(find_tlp("a red car"), None);
     }
 }

@@ -25,10 +25,7 @@ fn domain(value: &str) -> (Kind, String) {
 fn k01_hxxps_keeps_the_s() {
     let batch =
         extract_text("Blocked hxxps://example[.]com/login and hXXps://example[.]net today.");
-    assert_eq!(
-        entries(&batch),
-        [url("https://example.com/login"), url("https://example.net")]
-    );
+    assert_eq!(entries(&batch), [url("https://example.com/login"), url("https://example.net")]);
 
     // The whole kind: every spelling of the defanged scheme, with or
     // without the `s`, as a single value too.
@@ -49,11 +46,7 @@ fn k02_every_defang_marker_is_refanged() {
     let batch = extract_text("http[:]//example.com https[:]//example.net http://example.org");
     assert_eq!(
         entries(&batch),
-        [
-            url("http://example.com"),
-            url("https://example.net"),
-            url("http://example.org")
-        ]
+        [url("http://example.com"), url("https://example.net"), url("http://example.org")]
     );
 
     let batch = extract_text(
@@ -78,23 +71,14 @@ fn k02_every_defang_marker_is_refanged() {
 #[test]
 fn k03_a_cidr_is_never_a_host() {
     let indicator = classify("8.8.4.0/24").expect("a cidr");
-    assert_eq!(
-        (indicator.kind, indicator.value.as_str()),
-        (Kind::Cidr, "8.8.4.0/24")
-    );
-    assert!(
-        !indicator.kind.is_ip(),
-        "a command that takes one IP can refuse it by kind"
-    );
+    assert_eq!((indicator.kind, indicator.value.as_str()), (Kind::Cidr, "8.8.4.0/24"));
+    assert!(!indicator.kind.is_ip(), "a command that takes one IP can refuse it by kind");
 
     // In text too: one cidr, and no stray 8.8.4.0.
     let batch = extract_text("block 8.8.4.0/24 and 2001:4860::/32 at the edge");
     assert_eq!(
         entries(&batch),
-        [
-            (Kind::Cidr, "8.8.4.0/24".to_owned()),
-            (Kind::Cidr, "2001:4860::/32".to_owned())
-        ]
+        [(Kind::Cidr, "8.8.4.0/24".to_owned()), (Kind::Cidr, "2001:4860::/32".to_owned())]
     );
 }
 
@@ -103,35 +87,17 @@ fn k03_a_cidr_is_never_a_host() {
 #[test]
 fn k04_ports_are_context_not_part_of_the_ip() {
     let v4 = classify("8.8.8.8:8080").expect("ipv4 with port");
-    assert_eq!(
-        (v4.kind, v4.value.as_str(), v4.port),
-        (Kind::Ipv4, "8.8.8.8", Some(8080))
-    );
+    assert_eq!((v4.kind, v4.value.as_str(), v4.port), (Kind::Ipv4, "8.8.8.8", Some(8080)));
     let v6 = classify("[2606:4700::1111]:443").expect("ipv6 with port");
-    assert_eq!(
-        (v6.kind, v6.value.as_str(), v6.port),
-        (Kind::Ipv6, "2606:4700::1111", Some(443))
-    );
+    assert_eq!((v6.kind, v6.value.as_str(), v6.port), (Kind::Ipv6, "2606:4700::1111", Some(443)));
 
     // One entry per address however often and with whatever port it occurs.
     let batch = extract_text("8.8.8.8:8080 [2606:4700::1111]:443\n8.8.8.8 [2606:4700::1111]");
     assert_eq!(
         occurrences(&batch),
         [
-            (
-                "ipv4",
-                "8.8.8.8".into(),
-                "line 1".into(),
-                "8.8.8.8:8080".into(),
-                Some(8080)
-            ),
-            (
-                "ipv4",
-                "8.8.8.8".into(),
-                "line 2".into(),
-                "8.8.8.8".into(),
-                None
-            ),
+            ("ipv4", "8.8.8.8".into(), "line 1".into(), "8.8.8.8:8080".into(), Some(8080)),
+            ("ipv4", "8.8.8.8".into(), "line 2".into(), "8.8.8.8".into(), None),
             (
                 "ipv6",
                 "2606:4700::1111".into(),
@@ -139,13 +105,7 @@ fn k04_ports_are_context_not_part_of_the_ip() {
                 "[2606:4700::1111]:443".into(),
                 Some(443)
             ),
-            (
-                "ipv6",
-                "2606:4700::1111".into(),
-                "line 2".into(),
-                "[2606:4700::1111]".into(),
-                None
-            ),
+            ("ipv6", "2606:4700::1111".into(), "line 2".into(), "[2606:4700::1111]".into(), None),
         ]
     );
 }
@@ -166,14 +126,8 @@ fn k05_non_routable_addresses_stay_inside() {
         ("8.8.8.8", None),
     ];
     let gate = Gate::default();
-    let external = ProviderPolicy {
-        internal: false,
-        max_tlp: Tlp::Red,
-    };
-    let internal = ProviderPolicy {
-        internal: true,
-        max_tlp: Tlp::Red,
-    };
+    let external = ProviderPolicy { internal: false, max_tlp: Tlp::Red };
+    let internal = ProviderPolicy { internal: true, max_tlp: Tlp::Red };
     assert_eq!(batch.len(), expected.len());
     for (entry, (value, reason)) in batch.entries().iter().zip(expected) {
         let indicator = &entry.indicator;
@@ -182,15 +136,10 @@ fn k05_non_routable_addresses_stay_inside() {
 
         let to_external = gate.decide(indicator, None, &external);
         let expected_decision = match reason {
-            Some(range) => Decision::NotSent {
-                reason: NotSentReason::NonRoutable { range },
-            },
+            Some(range) => Decision::NotSent { reason: NotSentReason::NonRoutable { range } },
             None => Decision::Send,
         };
-        assert_eq!(
-            to_external, expected_decision,
-            "{value} to an external provider"
-        );
+        assert_eq!(to_external, expected_decision, "{value} to an external provider");
         assert_eq!(
             gate.decide(indicator, None, &internal),
             Decision::Send,
@@ -199,9 +148,7 @@ fn k05_non_routable_addresses_stay_inside() {
     }
 
     // The reason reads as a report line.
-    let reason = NotSentReason::NonRoutable {
-        range: "private address (RFC 1918)",
-    };
+    let reason = NotSentReason::NonRoutable { range: "private address (RFC 1918)" };
     assert_eq!(reason.to_string(), "not sent: private address (RFC 1918)");
 }
 
@@ -213,15 +160,9 @@ fn k06_tlp_above_the_providers_maximum_is_blocked() {
     let gate = Gate::default();
     let indicator = classify("8.8.8.8").expect("an ip");
     for internal in [false, true] {
-        let provider = ProviderPolicy {
-            internal,
-            max_tlp: Tlp::Amber,
-        };
+        let provider = ProviderPolicy { internal, max_tlp: Tlp::Amber };
         let decision = gate.decide(&indicator, Some(Tlp::Red), &provider);
-        let reason = NotSentReason::TlpBlocked {
-            label: Tlp::Red,
-            max: Tlp::Amber,
-        };
+        let reason = NotSentReason::TlpBlocked { label: Tlp::Red, max: Tlp::Amber };
         assert_eq!(decision, Decision::NotSent { reason });
         assert_eq!(
             reason.to_string(),
@@ -230,19 +171,10 @@ fn k06_tlp_above_the_providers_maximum_is_blocked() {
     }
 
     // The whole kind: every label against every maximum.
-    let order = [
-        Tlp::Clear,
-        Tlp::Green,
-        Tlp::Amber,
-        Tlp::AmberStrict,
-        Tlp::Red,
-    ];
+    let order = [Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict, Tlp::Red];
     for (i, label) in order.iter().enumerate() {
         for (j, max) in order.iter().enumerate() {
-            let provider = ProviderPolicy {
-                internal: false,
-                max_tlp: *max,
-            };
+            let provider = ProviderPolicy { internal: false, max_tlp: *max };
             let sent = gate.decide(&indicator, Some(*label), &provider) == Decision::Send;
             assert_eq!(sent, i <= j, "{label} to a provider cleared for {max}");
         }
@@ -252,10 +184,7 @@ fn k06_tlp_above_the_providers_maximum_is_blocked() {
     assert_eq!("TLP:RED".parse(), Ok(Tlp::Red));
     assert_eq!("white".parse(), Ok(Tlp::Clear));
     assert_eq!("Amber+Strict".parse(), Ok(Tlp::AmberStrict));
-    assert_eq!(
-        extract_text("[TLP:RED] incident notes").tlp(),
-        Some(Tlp::Red)
-    );
+    assert_eq!(extract_text("[TLP:RED] incident notes").tlp(), Some(Tlp::Red));
 }
 
 /// K07: `xn--bcher-kva.example` and `bücher.example` are both kind
@@ -291,10 +220,7 @@ fn k09_hashes_are_lowercased() {
     );
     assert_eq!(
         entries(&batch),
-        [(
-            Kind::Sha1,
-            "3395856ce81f2b7382dee72602f798b642f14140".to_owned()
-        )]
+        [(Kind::Sha1, "3395856ce81f2b7382dee72602f798b642f14140".to_owned())]
     );
 }
 
@@ -328,10 +254,7 @@ fn k11_an_empty_value_is_refused() {
     for empty in ["", "   ", "\t\n"] {
         assert_eq!(classify(empty), Err(ClassifyError::Empty));
     }
-    assert_eq!(
-        ClassifyError::Empty.to_string(),
-        "missing value: the indicator is empty"
-    );
+    assert_eq!(ClassifyError::Empty.to_string(), "missing value: the indicator is empty");
 }
 
 /// K16: `example.com.`, `example.com` and `EXAMPLE.com` in one batch are
@@ -340,19 +263,13 @@ fn k11_an_empty_value_is_refused() {
 fn k16_domain_spellings_are_one_indicator() {
     let batch = extract_text("example.com.\nexample.com\nEXAMPLE.com");
     assert_eq!(entries(&batch), [domain("example.com")]);
-    let originals: Vec<&str> = batch.entries()[0]
-        .occurrences
-        .iter()
-        .map(|o| o.original.as_str())
-        .collect();
+    let originals: Vec<&str> =
+        batch.entries()[0].occurrences.iter().map(|o| o.original.as_str()).collect();
     assert_eq!(originals, ["example.com", "example.com", "EXAMPLE.com"]);
 
     // The same through the single-value classifier.
     for spelling in ["example.com.", "example.com", "EXAMPLE.com"] {
-        assert_eq!(
-            classify(spelling).map(|i| i.value),
-            Ok("example.com".to_owned())
-        );
+        assert_eq!(classify(spelling).map(|i| i.value), Ok("example.com".to_owned()));
     }
 }
 
@@ -362,10 +279,7 @@ fn k16_domain_spellings_are_one_indicator() {
 #[test]
 fn k17_a_bare_name_is_a_domain_and_an_ip_is_an_ip() {
     assert_eq!(classify("example.com").map(|i| i.kind), Ok(Kind::Domain));
-    assert_eq!(
-        classify("https://example.com").map(|i| i.kind),
-        Ok(Kind::Url)
-    );
+    assert_eq!(classify("https://example.com").map(|i| i.kind), Ok(Kind::Url));
 
     for (literal, kind) in [
         ("8.8.8.8", Kind::Ipv4),
@@ -386,10 +300,7 @@ fn k17_a_bare_name_is_a_domain_and_an_ip_is_an_ip() {
     let batch = extract_text("seen 8.8.8.8. and 999.1.1.1 and 10.0.0.1.");
     assert_eq!(
         entries(&batch),
-        [
-            (Kind::Ipv4, "8.8.8.8".to_owned()),
-            (Kind::Ipv4, "10.0.0.1".to_owned())
-        ]
+        [(Kind::Ipv4, "8.8.8.8".to_owned()), (Kind::Ipv4, "10.0.0.1".to_owned())]
     );
 }
 
@@ -398,21 +309,14 @@ fn k17_a_bare_name_is_a_domain_and_an_ip_is_an_ip() {
 /// friends).
 #[test]
 fn documentation_ranges_are_private_by_default() {
-    let external = ProviderPolicy {
-        internal: false,
-        max_tlp: Tlp::Red,
-    };
+    let external = ProviderPolicy { internal: false, max_tlp: Tlp::Red };
     let indicator = classify("198.51.100.7").expect("an ip");
     assert_eq!(
         Gate::default().decide(&indicator, None, &external),
         Decision::NotSent {
-            reason: NotSentReason::NonRoutable {
-                range: "documentation address (RFC 5737)"
-            }
+            reason: NotSentReason::NonRoutable { range: "documentation address (RFC 5737)" }
         }
     );
-    let demo = Gate::new(GatePolicy {
-        allow_documentation_ranges: true,
-    });
+    let demo = Gate::new(GatePolicy { allow_documentation_ranges: true });
     assert_eq!(demo.decide(&indicator, None, &external), Decision::Send);
 }

@@ -105,21 +105,15 @@ fn mutate(rng: &mut Rng, input: &mut Vec<u8>) {
 
 #[test]
 fn bounded_fuzz_never_panics_and_finds_normal_forms() {
-    let iterations: usize = std::env::var("FERRET_FUZZ_ITERATIONS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(1500);
+    let iterations: usize =
+        std::env::var("FERRET_FUZZ_ITERATIONS").ok().and_then(|n| n.parse().ok()).unwrap_or(1500);
     let mut rng = Rng(0x5eed_f3a7_1c0d_e001);
     for iteration in 0..iterations {
         let mut input = SEEDS[iteration % SEEDS.len()].to_vec();
         mutate(&mut rng, &mut input);
-        for hint in [
-            None,
-            Some(Format::Text),
-            Some(Format::Json),
-            Some(Format::Email),
-            Some(Format::Csv),
-        ] {
+        for hint in
+            [None, Some(Format::Text), Some(Format::Json), Some(Format::Email), Some(Format::Csv)]
+        {
             let batch = extract(&input, hint);
             for entry in batch.entries() {
                 let again = classify(&entry.indicator.value).unwrap_or_else(|err| {

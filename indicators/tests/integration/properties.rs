@@ -36,10 +36,7 @@ fn indicator_value() -> impl Strategy<Value = String> {
         any::<u128>().prop_map(|bits| std::net::Ipv6Addr::from(bits).to_string()),
         (any::<[u8; 4]>(), 0u8..=32)
             .prop_map(|(o, p)| format!("{}.{}.{}.{}/{p}", o[0], o[1], o[2], o[3])),
-        (
-            label,
-            prop::sample::select(vec!["com", "org", "example", "de", "co.uk", "中国"])
-        )
+        (label, prop::sample::select(vec!["com", "org", "example", "de", "co.uk", "中国"]))
             .prop_map(|(l, tld)| format!("{l}.{tld}")),
         (label, "[a-z0-9/._~%-]{0,30}")
             .prop_map(|(l, path)| format!("https://{l}.example.com/{path}")),

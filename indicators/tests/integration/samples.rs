@@ -19,22 +19,12 @@ fn assert_occurrences(input: &[u8], format: Format, tlp: Option<Tlp>, expected: 
     let batch = extract(input, None);
     assert_eq!(batch.format(), format, "the format is sniffed");
     assert_eq!(batch.tlp(), tlp);
-    assert!(
-        batch.warnings().is_empty(),
-        "warnings: {:?}",
-        batch.warnings()
-    );
+    assert!(batch.warnings().is_empty(), "warnings: {:?}", batch.warnings());
     let got = occurrences(&batch);
     let expected: Vec<_> = expected
         .iter()
         .map(|(k, v, at, original, port)| {
-            (
-                *k,
-                v.to_string(),
-                at.to_string(),
-                original.to_string(),
-                *port,
-            )
+            (*k, v.to_string(), at.to_string(), original.to_string(), *port)
         })
         .collect();
     assert_eq!(got, expected);
@@ -50,31 +40,13 @@ fn splunk_notable() {
         Format::Json,
         Some(Tlp::Amber),
         &[
-            (
-                "ipv4",
-                "10.20.30.40",
-                "result.rule_description",
-                "10.20.30.40",
-                None,
-            ),
+            ("ipv4", "10.20.30.40", "result.rule_description", "10.20.30.40", None),
             ("ipv4", "10.20.30.40", "result.src", "10.20.30.40", None),
             ("ipv4", "10.20.30.40", "result.src_ip", "10.20.30.40", None),
-            (
-                "ipv4",
-                "10.20.30.40",
-                "result._raw",
-                "10.20.30.40:51514",
-                Some(51514),
-            ),
+            ("ipv4", "10.20.30.40", "result._raw", "10.20.30.40:51514", Some(51514)),
             ("ipv4", "8.8.8.8", "result.dest", "8.8.8.8", None),
             ("ipv4", "8.8.8.8", "result.dest_ip", "8.8.8.8", None),
-            (
-                "ipv4",
-                "8.8.8.8",
-                "result.threat_match_value",
-                "8.8.8.8",
-                None,
-            ),
+            ("ipv4", "8.8.8.8", "result.threat_match_value", "8.8.8.8", None),
             ("ipv4", "8.8.8.8", "result._raw", "8.8.8.8:443", Some(443)),
             (
                 "url",
@@ -97,13 +69,7 @@ fn splunk_notable() {
                 "billing@invoices.example.org",
                 None,
             ),
-            (
-                "domain",
-                "login-portal.example.net",
-                "result._raw",
-                "login-portal.example.net",
-                None,
-            ),
+            ("domain", "login-portal.example.net", "result._raw", "login-portal.example.net", None),
         ],
     );
 }
@@ -119,30 +85,12 @@ fn elastic_alert() {
         Format::Json,
         Some(Tlp::Green),
         &[
-            (
-                "ipv4",
-                "192.168.1.10",
-                "kibana.alert.reason",
-                "192.168.1.10:49822",
-                Some(49822),
-            ),
+            ("ipv4", "192.168.1.10", "kibana.alert.reason", "192.168.1.10:49822", Some(49822)),
             ("ipv4", "192.168.1.10", "host.ip[0]", "192.168.1.10", None),
             ("ipv4", "192.168.1.10", "source.ip", "192.168.1.10", None),
-            (
-                "ipv4",
-                "1.1.1.1",
-                "kibana.alert.reason",
-                "1.1.1.1:8443",
-                Some(8443),
-            ),
+            ("ipv4", "1.1.1.1", "kibana.alert.reason", "1.1.1.1:8443", Some(8443)),
             ("ipv4", "1.1.1.1", "destination.ip", "1.1.1.1", None),
-            (
-                "ipv6",
-                "fe80::1c2a:3bff:fe4d:5e6f",
-                "host.ip[1]",
-                "fe80::1c2a:3bff:fe4d:5e6f",
-                None,
-            ),
+            ("ipv6", "fe80::1c2a:3bff:fe4d:5e6f", "host.ip[1]", "fe80::1c2a:3bff:fe4d:5e6f", None),
             (
                 "domain",
                 "cdn.xn--bcher-kva.example",
@@ -157,20 +105,8 @@ fn elastic_alert() {
                 "https://update.example.com/dl/payload.bin?id=42",
                 None,
             ),
-            (
-                "domain",
-                "update.example.com",
-                "url.domain",
-                "update.example.com",
-                None,
-            ),
-            (
-                "domain",
-                "update.example.com",
-                "dns.question.name",
-                "UPDATE.Example.com.",
-                None,
-            ),
+            ("domain", "update.example.com", "url.domain", "update.example.com", None),
+            ("domain", "update.example.com", "dns.question.name", "UPDATE.Example.com.", None),
             (
                 "sha256",
                 "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f",
@@ -206,27 +142,9 @@ fn sentinel_incident() {
         Format::Json,
         Some(Tlp::Red),
         &[
-            (
-                "ipv4",
-                "203.0.113.50",
-                "properties.description",
-                "203.0.113.50",
-                None,
-            ),
-            (
-                "ipv4",
-                "203.0.113.50",
-                "Entities[1].Address",
-                "203.0.113.50",
-                None,
-            ),
-            (
-                "email",
-                "exfil@example.net",
-                "properties.description",
-                "exfil@example.net",
-                None,
-            ),
+            ("ipv4", "203.0.113.50", "properties.description", "203.0.113.50", None),
+            ("ipv4", "203.0.113.50", "Entities[1].Address", "203.0.113.50", None),
+            ("email", "exfil@example.net", "properties.description", "exfil@example.net", None),
             (
                 "email",
                 "exfil@example.net",
@@ -234,13 +152,7 @@ fn sentinel_incident() {
                 "exfil@example.net",
                 None,
             ),
-            (
-                "domain",
-                "contoso.example",
-                "Entities[0].UPNSuffix",
-                "contoso.example",
-                None,
-            ),
+            ("domain", "contoso.example", "Entities[0].UPNSuffix", "contoso.example", None),
             (
                 "ipv6",
                 "2606:4700:4700::1111",
@@ -276,13 +188,7 @@ fn sentinel_incident() {
                 "3395856CE81F2B7382DEE72602F798B642F14140",
                 None,
             ),
-            (
-                "domain",
-                "corp.example",
-                "Entities[6].DnsDomain",
-                "corp.example",
-                None,
-            ),
+            ("domain", "corp.example", "Entities[6].DnsDomain", "corp.example", None),
         ],
     );
 }
@@ -306,13 +212,7 @@ fn phishing_email() {
                 "helpdesk@secure-mail.example.net",
                 None,
             ),
-            (
-                "domain",
-                "secure-mail.example.net",
-                "header From",
-                "secure-mail.example.net",
-                None,
-            ),
+            ("domain", "secure-mail.example.net", "header From", "secure-mail.example.net", None),
             (
                 "email",
                 "collect.payroll@example.org",
@@ -320,13 +220,7 @@ fn phishing_email() {
                 "collect.payroll@example.org",
                 None,
             ),
-            (
-                "domain",
-                "example.org",
-                "header Reply-To",
-                "example.org",
-                None,
-            ),
+            ("domain", "example.org", "header Reply-To", "example.org", None),
             (
                 "email",
                 "bounce-7731@mailer.example.net",
@@ -334,20 +228,8 @@ fn phishing_email() {
                 "bounce-7731@mailer.example.net",
                 None,
             ),
-            (
-                "domain",
-                "mailer.example.net",
-                "header Return-Path",
-                "mailer.example.net",
-                None,
-            ),
-            (
-                "ipv4",
-                "198.51.100.23",
-                "header Received[0]",
-                "198.51.100.23",
-                None,
-            ),
+            ("domain", "mailer.example.net", "header Return-Path", "mailer.example.net", None),
+            ("ipv4", "198.51.100.23", "header Received[0]", "198.51.100.23", None),
             ("ipv4", "10.8.0.12", "header Received[1]", "10.8.0.12", None),
             ("ipv4", "8.8.4.4", "header Received[1]", "8.8.4.4", None),
             (
@@ -378,13 +260,7 @@ fn phishing_email() {
                 "https://cdn.example.net/pixel.gif?u=jdoe",
                 None,
             ),
-            (
-                "domain",
-                "www.example.org",
-                "html body, line 5",
-                "www.example.org",
-                None,
-            ),
+            ("domain", "www.example.org", "html body, line 5", "www.example.org", None),
             (
                 "url",
                 "https://payroll-update.example.com/confirm?id=8812",
@@ -433,13 +309,7 @@ fn csv_feed() {
                 "hxxp://example[.]com/dropper/stage2.bin",
                 None,
             ),
-            (
-                "ipv4",
-                "8.8.8.8",
-                "row 3, column indicator",
-                "8.8.8.8",
-                None,
-            ),
+            ("ipv4", "8.8.8.8", "row 3, column indicator", "8.8.8.8", None),
             (
                 "sha256",
                 "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f",
@@ -447,13 +317,7 @@ fn csv_feed() {
                 "275A021BBFB6489E54D471899F7DB9D1663FC695EC2FE2A2C4538AABF651FD0F",
                 None,
             ),
-            (
-                "cidr",
-                "198.51.100.0/24",
-                "row 5, column indicator",
-                "198.51.100.0/24",
-                None,
-            ),
+            ("cidr", "198.51.100.0/24", "row 5, column indicator", "198.51.100.0/24", None),
         ],
     );
 }
