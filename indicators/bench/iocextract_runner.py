@@ -13,7 +13,7 @@ emails, hashes; not telephone numbers or YARA rules), with refang=True.
 The corpus is given to iocextract one line at a time, its fastest way: its
 regular expressions take time that grows faster than the input (measured
 on this corpus: 0.024 MB/s on a 16 KiB piece, 0.007 MB/s on 64 KiB, 0.002
-MB/s on 256 KiB, against about 0.1 MB/s line by line).
+MB/s on 256 KiB, against 0.1 to 0.2 MB/s line by line).
 """
 
 import json

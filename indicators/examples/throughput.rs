@@ -32,9 +32,15 @@ use serde_json::{Value, json};
 /// as the host would get them: one alert, one email, one log excerpt.
 const CHUNK_BYTES: usize = 1 << 20;
 
+/// (coarse kind, value): kinds are url, ip, cidr, domain, email and hash.
+type Found = (&'static str, &'static str);
+
+/// (case id, input, what must come out).
+type Case = (&'static str, &'static str, &'static [Found]);
+
 /// Extraction cases of Ferret's case list: id, input, and the indicators
 /// that must come out, as (coarse kind, value).
-const CASES: &[(&str, &str, &[(&str, &str)])] = &[
+const CASES: &[Case] = &[
     (
         "K01",
         "hxxps://example[.]com/login and hXXps://example[.]net",
