@@ -147,13 +147,17 @@ impl Sandbox {
     ) -> (Result<Result<CommandOutput, ProviderError>, SandboxFailure>, CallStats) {
         let command = request.command.clone();
         let (answer, stats) = self
-            .call(&module.pre, grant, &command, async |provider, store| {
+            .call(&module.pre, Arc::clone(&grant), &command, async |provider, store| {
                 provider.ferret_provider_provider().call_run(store, &request).await
             })
             .await;
-        let checked = answer.and_then(|answer| {
-            if let Ok(output) = &answer {
-                check_output(output, self.limits.max_output_bytes)?;
+        let checked = answer.and_then(|mut answer| {
+            match &mut answer {
+                Ok(output) => {
+                    check_output(output, self.limits.max_output_bytes)?;
+                    redact_output(&grant, output);
+                }
+                Err(error) => redact_error(&grant, error),
             }
             Ok(answer)
         });
@@ -166,11 +170,17 @@ impl Sandbox {
         module: &Module,
         grant: Arc<Grant>,
     ) -> Result<Result<(), ProviderError>, SandboxFailure> {
-        self.call(&module.pre, grant, "test-module", async |provider, store| {
-            provider.ferret_provider_provider().call_check(store).await
+        let (answer, _) = self
+            .call(&module.pre, Arc::clone(&grant), "test-module", async |provider, store| {
+                provider.ferret_provider_provider().call_check(store).await
+            })
+            .await;
+        answer.map(|mut answer| {
+            if let Err(error) = &mut answer {
+                redact_error(&grant, error);
+            }
+            answer
         })
-        .await
-        .0
     }
 
     /// Instantiates, calls `body`, and maps every way it can fail. The
@@ -286,6 +296,31 @@ fn check_output(output: &CommandOutput, cap: u64) -> Result<(), SandboxFailure> 
         }
     }
     Ok(())
+}
+
+/// Takes the grant's credentials out of everything a module returned.
+fn redact_output(grant: &Grant, output: &mut CommandOutput) {
+    grant.redact(&mut output.raw);
+    grant.redact(&mut output.context);
+    for assessment in &mut output.assessments {
+        grant.redact(&mut assessment.reason);
+        grant.redact(&mut assessment.standard_context);
+    }
+    if let Some(table) = &mut output.readable {
+        grant.redact(&mut table.title);
+        grant.redact(&mut table.rows);
+    }
+}
+
+/// Takes the grant's credentials out of a module's error.
+fn redact_error(grant: &Grant, error: &mut ProviderError) {
+    match error {
+        ProviderError::Unauthorized(text) | ProviderError::InvalidInput(text) => grant.redact(text),
+        ProviderError::Upstream(failure) => grant.redact(&mut failure.message),
+        ProviderError::NotFound
+        | ProviderError::RateLimited(_)
+        | ProviderError::QuotaExhausted => {}
+    }
 }
 
 /// Rules a manifest must follow before its commands are offered.

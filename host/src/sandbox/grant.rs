@@ -122,6 +122,20 @@ impl Grant {
         self.settings.get(key).cloned()
     }
 
+    /// Replaces every credential value in `text` with `<redacted>`. An
+    /// upstream may quote the key it was sent back in an error or an
+    /// answer, and the module passes that on; nothing a module returns or
+    /// logs may show it. A basic-auth user name is an identity, not a
+    /// secret, and may rightly appear in answers, so it is left alone.
+    pub fn redact(&self, text: &mut String) {
+        for (placement, secret) in &self.credentials {
+            let value = secret.expose();
+            if !matches!(placement, SecretPlacement::BasicUsername) && text.contains(value) {
+                *text = text.replace(value, "<redacted>");
+            }
+        }
+    }
+
     /// Checks that `url` may be requested: its host is declared, and an
     /// address literal is routable unless the operator configured it.
     pub fn check_url(&self, url: &Url) -> Result<(), Violation> {

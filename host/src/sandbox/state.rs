@@ -95,6 +95,7 @@ impl types::Host for CallState {}
 impl log::Host for CallState {
     fn write(&mut self, level: log::Level, message: String) {
         let mut message = message;
+        self.grant.redact(&mut message);
         if message.len() > LOG_LINE_LIMIT {
             let mut end = LOG_LINE_LIMIT;
             while !message.is_char_boundary(end) {
