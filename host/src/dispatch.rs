@@ -351,7 +351,13 @@ impl Ferret {
 
     fn unknown_command(&self, name: &str) -> CommandError {
         let names = self.registry.command_names();
-        let close = names.iter().find(|known| known.contains(name) || name.contains(known.as_str()));
+        // A name that holds what was typed (`vt-ip` in `vt-ip-scan`) is the
+        // better guess; only then one that the typed name holds, which a
+        // short alias such as `ip` nearly always is.
+        let close = names
+            .iter()
+            .find(|known| known.contains(name))
+            .or_else(|| names.iter().find(|known| name.contains(known.as_str())));
         let hint = match close {
             Some(known) => format!("; did you mean !{known}?"),
             None if names.is_empty() => "; no providers are loaded (run `cargo xtask build`)".to_owned(),
