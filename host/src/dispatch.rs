@@ -162,7 +162,7 @@ impl Ferret {
         if targets.is_empty() {
             return Err(self.unknown_command(&line.name));
         }
-        let tlp = tlp_argument(line)?;
+        let tlp = tlp_argument(line).map_err(CommandError::Tlp)?;
 
         let mut bound = Vec::new();
         let mut unknown_everywhere: Option<Vec<String>> = None;
@@ -233,7 +233,8 @@ impl Ferret {
                     arguments,
                     indicator: Some(indicator.clone()),
                 };
-                let decision = self.gate.decide(&found, tlp, &provider_policy(provider)?);
+                let policy = provider_policy(provider).map_err(CommandError::Tlp)?;
+                let decision = self.gate.decide(&found, tlp, &policy);
                 let skip = match decision {
                     Decision::Send => None,
                     Decision::NotSent { reason } => Some(Outcome::NotSent(reason.to_string())),
@@ -419,21 +420,23 @@ fn using(line: &CommandLine) -> Option<Vec<String>> {
     })
 }
 
-/// The `tlp` argument, when given.
-fn tlp_argument(line: &CommandLine) -> Result<Option<Tlp>, CommandError> {
+/// The `tlp` argument, when given; the error is [`CommandError::Tlp`]'s
+/// text.
+fn tlp_argument(line: &CommandLine) -> Result<Option<Tlp>, String> {
     let Some((_, RawValue::Text(text))) = line.arguments.iter().find(|(name, _)| name == "tlp") else {
         return Ok(None);
     };
-    text.parse::<Tlp>().map(Some).map_err(|error| CommandError::Tlp(error.to_string()))
+    text.parse::<Tlp>().map(Some).map_err(|error| error.to_string())
 }
 
 /// The gate's view of a provider: internal or not, and its TLP ceiling.
 /// Without a configured ceiling a provider may receive up to TLP:AMBER.
-fn provider_policy(provider: &Provider) -> Result<ProviderPolicy, CommandError> {
+/// The error is [`CommandError::Tlp`]'s text.
+fn provider_policy(provider: &Provider) -> Result<ProviderPolicy, String> {
     let max_tlp = match &provider.config.max_tlp {
-        Some(text) => text.parse::<Tlp>().map_err(|error| {
-            CommandError::Tlp(format!("providers.{}.max_tlp: {error}", provider.id()))
-        })?,
+        Some(text) => text
+            .parse::<Tlp>()
+            .map_err(|error| format!("providers.{}.max_tlp: {error}", provider.id()))?,
         None => Tlp::Amber,
     };
     Ok(ProviderPolicy { internal: provider.config.internal, max_tlp })

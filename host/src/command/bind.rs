@@ -115,17 +115,17 @@ pub fn bind_arguments(
 /// trimmed and empty ones dropped.
 pub fn split_list(text: &str) -> Vec<String> {
     let trimmed = text.trim();
-    if trimmed.starts_with('[') {
-        if let Ok(items) = serde_json::from_str::<Vec<serde_json::Value>>(trimmed) {
-            return items
-                .into_iter()
-                .map(|item| match item {
-                    serde_json::Value::String(text) => text.trim().to_owned(),
-                    other => other.to_string(),
-                })
-                .filter(|item| !item.is_empty())
-                .collect();
-        }
+    if trimmed.starts_with('[')
+        && let Ok(items) = serde_json::from_str::<Vec<serde_json::Value>>(trimmed)
+    {
+        return items
+            .into_iter()
+            .map(|item| match item {
+                serde_json::Value::String(text) => text.trim().to_owned(),
+                other => other.to_string(),
+            })
+            .filter(|item| !item.is_empty())
+            .collect();
     }
     trimmed.split(',').map(str::trim).filter(|item| !item.is_empty()).map(str::to_owned).collect()
 }

@@ -146,10 +146,10 @@ impl Grant {
         if self.trusted_host.as_deref() == Some(host.as_str()) {
             return Ok(());
         }
-        if let Ok(address) = host.parse::<IpAddr>() {
-            if let Some(why) = ferret_indicators::policy::non_routable_reason(address) {
-                return Err(Violation::NonRoutableHost { host, why: why.to_owned() });
-            }
+        if let Ok(address) = host.parse::<IpAddr>()
+            && let Some(why) = ferret_indicators::policy::non_routable_reason(address)
+        {
+            return Err(Violation::NonRoutableHost { host, why: why.to_owned() });
         }
         Ok(())
     }
