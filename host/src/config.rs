@@ -181,8 +181,21 @@ impl Config {
 
     fn validate(&self) -> Result<()> {
         let limits = &self.sandbox;
-        if limits.memory_mib == 0 || limits.cpu_ms == 0 || limits.call_timeout_seconds == 0 {
-            bail!("sandbox limits must be above zero");
+        // Zero would not mean "no limit" but "nothing may run": every
+        // request would time out at once, every output would be too large.
+        let zero = [
+            ("memory_mib", limits.memory_mib),
+            ("cpu_ms", limits.cpu_ms),
+            ("call_timeout_seconds", limits.call_timeout_seconds),
+            ("http_timeout_seconds", limits.http_timeout_seconds),
+            ("max_requests_per_call", u64::from(limits.max_requests_per_call)),
+            ("max_response_bytes", limits.max_response_bytes),
+            ("max_output_bytes", limits.max_output_bytes),
+        ]
+        .into_iter()
+        .find(|(_, value)| *value == 0);
+        if let Some((name, _)) = zero {
+            bail!("sandbox.{name} must be above zero");
         }
         for (id, provider) in &self.providers {
             if let Some(base) = &provider.base_url {
@@ -276,6 +289,15 @@ mod tests {
     fn unknown_keys_are_refused_by_name() {
         let error = Config::parse("[providers.demo]\nbase_ulr = \"http://x\"\n").unwrap_err();
         assert!(format!("{error:#}").contains("base_ulr"), "{error:#}");
+    }
+
+    #[test]
+    fn regression_a_zero_http_timeout_is_refused_by_name() {
+        // It used to pass, and every request then timed out at once.
+        let error = Config::parse("[sandbox]\nhttp_timeout_seconds = 0\n").unwrap_err();
+        assert_eq!(error.to_string(), "sandbox.http_timeout_seconds must be above zero");
+        let error = Config::parse("[sandbox]\nmax_output_bytes = 0\n").unwrap_err();
+        assert_eq!(error.to_string(), "sandbox.max_output_bytes must be above zero");
     }
 
     #[test]
