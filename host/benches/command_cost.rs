@@ -41,8 +41,10 @@ struct Workload {
 
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let sample = std::fs::read_to_string(root.join("tests/data/samples/abuseipdb/check_malicious_verbose.json"))
-        .expect("the AbuseIPDB sample is in tests/data");
+    let sample = std::fs::read_to_string(
+        root.join("tests/data/samples/abuseipdb/check_malicious_verbose.json"),
+    )
+    .expect("the AbuseIPDB sample is in tests/data");
     let sample: serde_json::Value = serde_json::from_str(&sample).expect("samples are JSON");
     let workloads = [
         Workload {
@@ -92,7 +94,8 @@ async fn measure(workload: &Workload) {
         id = workload.provider,
     ))
     .expect("the bench configuration parses");
-    let sandbox = Sandbox::new(&config.sandbox, Some(&config.cache_dir())).expect("the engine starts");
+    let sandbox =
+        Sandbox::new(&config.sandbox, Some(&config.cache_dir())).expect("the engine starts");
     let registry = Registry::load_files(&sandbox, &config, std::slice::from_ref(&workload.module))
         .await
         .expect("the module loads");
@@ -139,11 +142,7 @@ async fn measure(workload: &Workload) {
 fn report(what: &str, samples: &mut [Duration]) {
     samples.sort();
     let at = |fraction: f64| samples[((samples.len() - 1) as f64 * fraction).round() as usize];
-    println!(
-        "  {what:<36} median {:>8.1} µs   p99 {:>8.1} µs",
-        micros(at(0.5)),
-        micros(at(0.99))
-    );
+    println!("  {what:<36} median {:>8.1} µs   p99 {:>8.1} µs", micros(at(0.5)), micros(at(0.99)));
 }
 
 fn micros(duration: Duration) -> f64 {

@@ -168,8 +168,7 @@ impl Config {
         };
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("failed to read configuration file {}", path.display()))?;
-        Self::parse(&text)
-            .with_context(|| format!("invalid configuration file {}", path.display()))
+        Self::parse(&text).with_context(|| format!("invalid configuration file {}", path.display()))
     }
 
     /// Parses configuration text.
@@ -220,9 +219,11 @@ impl Config {
         let from_env = std::env::var(secret_env_var(id, name)).ok();
         let table = self.providers.get(id);
         let from_file = table.and_then(|provider| {
-            provider.secrets.get(name).cloned().or_else(|| {
-                (name == "api-key").then(|| provider.api_key.clone()).flatten()
-            })
+            provider
+                .secrets
+                .get(name)
+                .cloned()
+                .or_else(|| (name == "api-key").then(|| provider.api_key.clone()).flatten())
         });
         from_env.or(from_file).filter(|value| !value.is_empty()).map(Secret::new)
     }

@@ -15,8 +15,8 @@ use crate::command::{BindError, CommandLine, RawValue, bind_arguments, split_lis
 use crate::config::Config;
 use crate::router::{Provider, Registry};
 use crate::sandbox::{
-    Argument, CommandOutput, CommandRequest, Indicator, IndicatorKind, ProviderError, Sandbox,
-    SandboxFailure, CallStats,
+    Argument, CallStats, CommandOutput, CommandRequest, Indicator, IndicatorKind, ProviderError,
+    Sandbox, SandboxFailure,
 };
 
 /// The host with its providers loaded: what every front end (CLI, HTTP
@@ -103,7 +103,9 @@ pub enum CommandError {
     #[error("{0}")]
     Classify(String),
     /// An indicator of a kind the command does not take.
-    #[error("`{value}` is {article} {kind}, which !{command} does not take (it takes {accepted}){hint}")]
+    #[error(
+        "`{value}` is {article} {kind}, which !{command} does not take (it takes {accepted}){hint}"
+    )]
     WrongKind {
         /// The command.
         command: String,
@@ -170,7 +172,9 @@ impl Ferret {
             let (arguments, unknown) = bind_arguments(spec, line)?;
             unknown_everywhere = Some(match unknown_everywhere {
                 None => unknown,
-                Some(previous) => previous.into_iter().filter(|name| unknown.contains(name)).collect(),
+                Some(previous) => {
+                    previous.into_iter().filter(|name| unknown.contains(name)).collect()
+                }
             });
             bound.push((*provider, *spec, arguments));
         }
@@ -185,7 +189,11 @@ impl Ferret {
             known.dedup();
             return Err(CommandError::UnknownArguments {
                 command: line.name.clone(),
-                names: unknown.iter().map(|name| format!("\"{name}\"")).collect::<Vec<_>>().join(", "),
+                names: unknown
+                    .iter()
+                    .map(|name| format!("\"{name}\""))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 known: known.join(", "),
             });
         }
@@ -193,7 +201,8 @@ impl Ferret {
         let mut calls = Vec::new();
         for (provider, spec, arguments) in bound {
             let Some(indicator_argument) = &spec.indicator_argument else {
-                let request = CommandRequest { command: spec.name.clone(), arguments, indicator: None };
+                let request =
+                    CommandRequest { command: spec.name.clone(), arguments, indicator: None };
                 calls.push(self.plan(provider, request, None, None));
                 continue;
             };
@@ -208,13 +217,17 @@ impl Ferret {
                     .map_err(|error| CommandError::Classify(error.to_string()))?;
                 let kind = wit_kind(found.kind);
                 if !spec.kinds.contains(&kind) {
-                    let accepted_anywhere = targets.iter().any(|(_, other)| other.kinds.contains(&kind));
+                    let accepted_anywhere =
+                        targets.iter().any(|(_, other)| other.kinds.contains(&kind));
                     if accepted_anywhere {
                         continue;
                     }
                     return Err(self.wrong_kind(&line.name, &value, found.kind, &spec.kinds));
                 }
-                if seen.iter().any(|earlier| earlier.kind == found.kind && earlier.value == found.value) {
+                if seen
+                    .iter()
+                    .any(|earlier| earlier.kind == found.kind && earlier.value == found.value)
+                {
                     continue;
                 }
                 let indicator = Indicator { kind, value: found.value.clone() };
@@ -222,7 +235,10 @@ impl Ferret {
                     .iter()
                     .map(|argument| {
                         if &argument.name == indicator_argument {
-                            Argument { name: argument.name.clone(), values: vec![found.value.clone()] }
+                            Argument {
+                                name: argument.name.clone(),
+                                values: vec![found.value.clone()],
+                            }
                         } else {
                             argument.clone()
                         }
@@ -250,7 +266,8 @@ impl Ferret {
     pub async fn test_module(&self, using: Option<&[String]>) -> Vec<CallResult> {
         let providers = self.registry.providers().iter().filter(|provider| {
             provider.config.is_enabled()
-                && using.is_none_or(|names| names.iter().any(|n| n.eq_ignore_ascii_case(provider.id())))
+                && using
+                    .is_none_or(|names| names.iter().any(|n| n.eq_ignore_ascii_case(provider.id())))
         });
         let checks = providers.map(async |provider| {
             let started = Instant::now();
@@ -281,7 +298,8 @@ impl Ferret {
         skip: Option<Outcome>,
     ) -> Call<'a> {
         let skip = skip.or_else(|| {
-            (!provider.is_configured()).then(|| Outcome::NotConfigured(provider.missing_secrets.clone()))
+            (!provider.is_configured())
+                .then(|| Outcome::NotConfigured(provider.missing_secrets.clone()))
         });
         Call { provider, request, indicator, skip }
     }
@@ -293,7 +311,8 @@ impl Ferret {
             Some(outcome) => (outcome, CallStats::default()),
             None => {
                 let grant = Arc::clone(&call.provider.grant);
-                let (answer, stats) = self.sandbox.run(&call.provider.module, grant, call.request).await;
+                let (answer, stats) =
+                    self.sandbox.run(&call.provider.module, grant, call.request).await;
                 let outcome = match answer {
                     Ok(Ok(output)) => Outcome::Answered(output),
                     Ok(Err(ProviderError::NotFound)) => Outcome::NotFound,
@@ -361,13 +380,21 @@ impl Ferret {
             .or_else(|| names.iter().find(|known| name.contains(known.as_str())));
         let hint = match close {
             Some(known) => format!("; did you mean !{known}?"),
-            None if names.is_empty() => "; no providers are loaded (run `cargo xtask build`)".to_owned(),
+            None if names.is_empty() => {
+                "; no providers are loaded (run `cargo xtask build`)".to_owned()
+            }
             None => "; `ferret providers list` shows the commands".to_owned(),
         };
         CommandError::UnknownCommand { name: name.to_owned(), hint }
     }
 
-    fn wrong_kind(&self, command: &str, value: &str, kind: Kind, accepted: &[IndicatorKind]) -> CommandError {
+    fn wrong_kind(
+        &self,
+        command: &str,
+        value: &str,
+        kind: Kind,
+        accepted: &[IndicatorKind],
+    ) -> CommandError {
         let wanted = wit_kind(kind);
         let reputation = match kind {
             Kind::Ipv4 | Kind::Ipv6 => "ip",
@@ -402,7 +429,11 @@ impl Ferret {
         CommandError::WrongKind {
             command: command.to_owned(),
             value: value.to_owned(),
-            article: if matches!(name.as_bytes()[0], b'a' | b'e' | b'i' | b'o' | b'u') { "an" } else { "a" },
+            article: if matches!(name.as_bytes()[0], b'a' | b'e' | b'i' | b'o' | b'u') {
+                "an"
+            } else {
+                "a"
+            },
             kind: if kind == Kind::Cidr { "CIDR network" } else { name },
             accepted: accepted.iter().map(|kind| kind_name(*kind)).collect::<Vec<_>>().join(", "),
             hint,
@@ -412,18 +443,19 @@ impl Ferret {
 
 /// `using` / `using-brand`, as a list.
 fn using(line: &CommandLine) -> Option<Vec<String>> {
-    line.arguments.iter().find(|(name, _)| name == "using-brand" || name == "using").map(|(_, value)| {
-        match value {
+    line.arguments.iter().find(|(name, _)| name == "using-brand" || name == "using").map(
+        |(_, value)| match value {
             RawValue::Text(text) => split_list(text),
             RawValue::List(items) => items.clone(),
-        }
-    })
+        },
+    )
 }
 
 /// The `tlp` argument, when given; the error is [`CommandError::Tlp`]'s
 /// text.
 fn tlp_argument(line: &CommandLine) -> Result<Option<Tlp>, String> {
-    let Some((_, RawValue::Text(text))) = line.arguments.iter().find(|(name, _)| name == "tlp") else {
+    let Some((_, RawValue::Text(text))) = line.arguments.iter().find(|(name, _)| name == "tlp")
+    else {
         return Ok(None);
     };
     text.parse::<Tlp>().map(Some).map_err(|error| error.to_string())

@@ -15,10 +15,10 @@
 
 #![forbid(unsafe_code)]
 
-pub mod config;
-pub mod sandbox;
 pub mod command;
+pub mod config;
 pub mod dispatch;
 pub mod output;
 pub mod router;
+pub mod sandbox;
 pub mod scoring;

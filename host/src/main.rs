@@ -121,7 +121,9 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<ExitCode> {
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
-        Command::Run { command, format, providers } => run_command(&config, &command, format, &providers).await,
+        Command::Run { command, format, providers } => {
+            run_command(&config, &command, format, &providers).await
+        }
         Command::Providers { action: ProvidersAction::List { format } } => {
             let ferret = Ferret::load(&config).await?;
             print_providers(&ferret.registry, format);
@@ -137,7 +139,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-async fn run_command(config: &Config, text: &str, format: RunFormat, modules: &[PathBuf]) -> Result<ExitCode> {
+async fn run_command(
+    config: &Config,
+    text: &str,
+    format: RunFormat,
+    modules: &[PathBuf],
+) -> Result<ExitCode> {
     let ferret = if modules.is_empty() {
         Ferret::load(config).await?
     } else {
@@ -154,7 +161,9 @@ async fn run_command(config: &Config, text: &str, format: RunFormat, modules: &[
         Err(error) => return Ok(refuse(&error.to_string(), format)),
     };
     match format {
-        RunFormat::Xsoar => println!("{}", serde_json::to_string_pretty(&xsoar::entries(&results))?),
+        RunFormat::Xsoar => {
+            println!("{}", serde_json::to_string_pretty(&xsoar::entries(&results))?)
+        }
         RunFormat::Json => println!("{}", serde_json::to_string_pretty(&report::json(&results))?),
         RunFormat::Table => println!("{}", report::table(&results)),
     }
@@ -236,7 +245,11 @@ fn print_provider(provider: &Value) {
     let text = |key: &str| provider[key].as_str().unwrap_or("").to_owned();
     let list = |value: &Value| {
         value.as_array().map(|items| {
-            items.iter().map(|item| item.as_str().unwrap_or("").to_owned()).collect::<Vec<_>>().join(", ")
+            items
+                .iter()
+                .map(|item| item.as_str().unwrap_or("").to_owned())
+                .collect::<Vec<_>>()
+                .join(", ")
         })
     };
     println!("{} {} ({}) - {}", text("id"), text("version"), text("brand"), text("status"));
@@ -248,14 +261,24 @@ fn print_provider(provider: &Value) {
         println!("  hosts:    {hosts}");
     }
     for secret in provider["secrets"].as_array().into_iter().flatten() {
-        println!("  secret:   {} ({})", secret["name"].as_str().unwrap_or(""), secret["env"].as_str().unwrap_or(""));
+        println!(
+            "  secret:   {} ({})",
+            secret["name"].as_str().unwrap_or(""),
+            secret["env"].as_str().unwrap_or("")
+        );
     }
     let limits = &provider["limits"];
     let limit = |key: &str| limits[key].as_u64().map_or("-".to_owned(), |n| n.to_string());
-    println!("  limits:   {}/s, {}/min, {}/day", limit("per_second"), limit("per_minute"), limit("per_day"));
+    println!(
+        "  limits:   {}/s, {}/min, {}/day",
+        limit("per_second"),
+        limit("per_minute"),
+        limit("per_day")
+    );
     for command in provider["commands"].as_array().into_iter().flatten() {
         let aliases = list(&command["aliases"]).unwrap_or_default();
-        let alias_text = if aliases.is_empty() { String::new() } else { format!(" (also {aliases})") };
+        let alias_text =
+            if aliases.is_empty() { String::new() } else { format!(" (also {aliases})") };
         println!(
             "  !{}{alias_text}: {}",
             command["name"].as_str().unwrap_or(""),
@@ -267,12 +290,15 @@ fn print_provider(provider: &Value) {
 fn extract(config: &Config, file: Option<&Path>, format: ListFormat) -> Result<ExitCode> {
     let mut input = Vec::new();
     match file {
-        None => std::io::stdin().read_to_end(&mut input).context("failed to read standard input")?,
+        None => {
+            std::io::stdin().read_to_end(&mut input).context("failed to read standard input")?
+        }
         Some(path) if path == Path::new("-") => {
             std::io::stdin().read_to_end(&mut input).context("failed to read standard input")?
         }
         Some(path) => {
-            input = std::fs::read(path).with_context(|| format!("failed to read {}", path.display()))?;
+            input = std::fs::read(path)
+                .with_context(|| format!("failed to read {}", path.display()))?;
             input.len()
         }
     };
@@ -297,9 +323,9 @@ fn extract(config: &Config, file: Option<&Path>, format: ListFormat) -> Result<E
         ListFormat::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
         ListFormat::Table => {
             let mut table = comfy_table::Table::new();
-            table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED).set_header([
-                "Kind", "Value", "Original", "Found in", "Gate",
-            ]);
+            table
+                .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+                .set_header(["Kind", "Value", "Original", "Found in", "Gate"]);
             for entry in batch.entries() {
                 let first = entry.occurrences.first();
                 let gate_decision = match gate.non_routable(&entry.indicator) {

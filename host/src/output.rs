@@ -14,7 +14,11 @@ pub fn error_message(result: &CallResult) -> Option<String> {
     let who = format!("{} ({} {})", result.brand, result.provider, result.version);
     let configure = format!(
         "set {} or the [providers.{}] table in ferret.toml",
-        if result.secret_vars.is_empty() { "its secrets".to_owned() } else { result.secret_vars.join(" and ") },
+        if result.secret_vars.is_empty() {
+            "its secrets".to_owned()
+        } else {
+            result.secret_vars.join(" and ")
+        },
         result.provider
     );
     let message = match &result.outcome {

@@ -101,7 +101,12 @@ impl Registry {
             let table = config.provider(&module.manifest.id);
             let grant = Grant::new(&module.manifest, config)?;
             let missing_secrets = missing_secrets(&module.manifest, config);
-            providers.push(Provider { grant: Arc::new(grant), config: table, missing_secrets, module });
+            providers.push(Provider {
+                grant: Arc::new(grant),
+                config: table,
+                missing_secrets,
+                module,
+            });
         }
         Ok(Self { providers })
     }
@@ -166,7 +171,11 @@ async fn load_folder(sandbox: &Sandbox, dir: &Path) -> Result<Vec<Module>> {
     for file in files {
         match load_file(sandbox, &file).await {
             Ok(module) if modules.iter().any(|m| m.manifest.id == module.manifest.id) => {
-                bail!("{} declares provider id `{}`, already loaded from this folder", file.display(), module.manifest.id);
+                bail!(
+                    "{} declares provider id `{}`, already loaded from this folder",
+                    file.display(),
+                    module.manifest.id
+                );
             }
             Ok(module) => modules.push(module),
             Err(error) => tracing::error!("skipping provider module: {error:#}"),

@@ -19,7 +19,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Config as EngineConfig, Engine, InstanceAllocationStrategy, Store, Trap, UpdateDeadline};
+use wasmtime::{
+    Config as EngineConfig, Engine, InstanceAllocationStrategy, Store, Trap, UpdateDeadline,
+};
 
 pub use bindings::{
     Argument, ArgumentSpec, Assessment, CommandOutput, CommandRequest, CommandSpec, Indicator,
@@ -116,9 +118,10 @@ impl Sandbox {
     /// Compiles a component, checks it speaks this host's contract, and
     /// asks it for its manifest.
     pub async fn load(&self, bytes: &[u8], origin: &Path) -> Result<Module> {
-        let component = Component::new(&self.engine, bytes)
-            .map_err(engine_error)
-            .with_context(|| format!("{} is not a valid WebAssembly component", origin.display()))?;
+        let component =
+            Component::new(&self.engine, bytes).map_err(engine_error).with_context(|| {
+                format!("{} is not a valid WebAssembly component", origin.display())
+            })?;
         self.check_contract(&component)
             .with_context(|| format!("refusing provider module {}", origin.display()))?;
         let instance_pre = self.linker.instantiate_pre(&component).map_err(engine_error)?;
@@ -132,7 +135,9 @@ impl Sandbox {
             })
             .await
             .0
-            .map_err(|failure| anyhow!("{} failed to describe itself: {failure}", origin.display()))?;
+            .map_err(|failure| {
+                anyhow!("{} failed to describe itself: {failure}", origin.display())
+            })?;
         validate_manifest(&manifest)
             .with_context(|| format!("invalid manifest in {}", origin.display()))?;
         Ok(Module { manifest, origin: origin.to_path_buf(), pre })
@@ -247,7 +252,8 @@ impl Sandbox {
 
 /// Accepts `ferret:provider/<interface>@<this version>` only.
 fn check_interface_name(name: &str, direction: &str) -> Result<()> {
-    let Some(rest) = name.strip_prefix(CONTRACT_PACKAGE).and_then(|rest| rest.strip_prefix('/')) else {
+    let Some(rest) = name.strip_prefix(CONTRACT_PACKAGE).and_then(|rest| rest.strip_prefix('/'))
+    else {
         bail!(
             "it {direction} `{name}`, which Ferret does not provide: providers may only use \
              {CONTRACT_PACKAGE} interfaces"
@@ -265,7 +271,11 @@ fn check_interface_name(name: &str, direction: &str) -> Result<()> {
 
 /// Reads a failed call: a sandbox violation raised by a host import, the
 /// memory cap, the CPU deadline, a panic, or another trap.
-fn classify_failure(error: wasmtime::Error, state: &CallState, limits: &SandboxLimits) -> SandboxFailure {
+fn classify_failure(
+    error: wasmtime::Error,
+    state: &CallState,
+    limits: &SandboxLimits,
+) -> SandboxFailure {
     if let Some(violation) = error.downcast_ref::<Violation>() {
         return SandboxFailure::Violation(violation.clone());
     }
@@ -291,8 +301,9 @@ fn check_output(output: &CommandOutput, cap: u64) -> Result<(), SandboxFailure> 
     }
     for (what, text) in [("raw", &output.raw), ("context", &output.context)] {
         if !text.is_empty() {
-            serde_json::from_str::<serde::de::IgnoredAny>(text)
-                .map_err(|error| SandboxFailure::InvalidOutput(format!("{what} is not JSON: {error}")))?;
+            serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|error| {
+                SandboxFailure::InvalidOutput(format!("{what} is not JSON: {error}"))
+            })?;
         }
     }
     Ok(())
@@ -317,26 +328,32 @@ fn redact_error(grant: &Grant, error: &mut ProviderError) {
     match error {
         ProviderError::Unauthorized(text) | ProviderError::InvalidInput(text) => grant.redact(text),
         ProviderError::Upstream(failure) => grant.redact(&mut failure.message),
-        ProviderError::NotFound
-        | ProviderError::RateLimited(_)
-        | ProviderError::QuotaExhausted => {}
+        ProviderError::NotFound | ProviderError::RateLimited(_) | ProviderError::QuotaExhausted => {
+        }
     }
 }
 
 /// Rules a manifest must follow before its commands are offered.
 fn validate_manifest(manifest: &Manifest) -> Result<()> {
     let id_ok = !manifest.id.is_empty()
-        && manifest.id.bytes().all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-');
+        && manifest
+            .id
+            .bytes()
+            .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-');
     if !id_ok {
         bail!("provider id `{}` must be lowercase letters, digits and `-`", manifest.id);
     }
     url::Url::parse(&manifest.base_url)
         .with_context(|| format!("base URL `{}` is not a URL", manifest.base_url))?;
     for command in &manifest.commands {
-        let names: Vec<&str> = command.arguments.iter().map(|argument| argument.name.as_str()).collect();
+        let names: Vec<&str> =
+            command.arguments.iter().map(|argument| argument.name.as_str()).collect();
         if let Some(indicator) = &command.indicator_argument {
             if !names.contains(&indicator.as_str()) {
-                bail!("command `{}` names indicator argument `{indicator}`, which it does not declare", command.name);
+                bail!(
+                    "command `{}` names indicator argument `{indicator}`, which it does not declare",
+                    command.name
+                );
             }
             if command.kinds.is_empty() {
                 bail!("command `{}` takes an indicator but lists no indicator kinds", command.name);

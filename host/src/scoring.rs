@@ -51,9 +51,9 @@ pub fn reliability_text(configured: Option<&str>, default: Reliability) -> Strin
     ];
     let chosen = configured.and_then(|text| {
         let grade = text.split(" - ").next().unwrap_or("").trim();
-        grades.into_iter().find(|candidate| {
-            reliability_label(*candidate).split(" - ").next() == Some(grade)
-        })
+        grades
+            .into_iter()
+            .find(|candidate| reliability_label(*candidate).split(" - ").next() == Some(grade))
     });
     reliability_label(chosen.unwrap_or(default)).to_owned()
 }
@@ -65,7 +65,10 @@ mod tests {
     #[test]
     fn configured_grades_may_be_short_or_full() {
         assert_eq!(reliability_text(Some("B"), Reliability::C), "B - Usually reliable");
-        assert_eq!(reliability_text(Some("A+ - 3rd party enrichment"), Reliability::C), "A+ - 3rd party enrichment");
+        assert_eq!(
+            reliability_text(Some("A+ - 3rd party enrichment"), Reliability::C),
+            "A+ - 3rd party enrichment"
+        );
         // An unreadable grade leaves the default in force.
         assert_eq!(reliability_text(Some("Z"), Reliability::C), "C - Fairly reliable");
     }

@@ -20,7 +20,9 @@ pub enum BindError {
         argument: String,
     },
     /// A bare value was given but the command has no default argument.
-    #[error("!{command} has no default argument for `{value}`; name the argument, as in `name=value`")]
+    #[error(
+        "!{command} has no default argument for `{value}`; name the argument, as in `name=value`"
+    )]
     NoDefaultArgument {
         /// The command as invoked.
         command: String,
@@ -95,9 +97,10 @@ pub fn bind_arguments(
         if !declared.is_array && values.len() > 1 {
             return Err(BindError::NotAList { command, argument: declared.name.clone() });
         }
-        if let Some(bad) = values.iter().find(|value| {
-            !declared.predefined.is_empty() && !declared.predefined.contains(value)
-        }) {
+        if let Some(bad) = values
+            .iter()
+            .find(|value| !declared.predefined.is_empty() && !declared.predefined.contains(value))
+        {
             return Err(BindError::NotAllowed {
                 command,
                 argument: declared.name.clone(),
@@ -172,7 +175,9 @@ mod tests {
 
     fn values<'a>(bound: &'a [Argument], name: &str) -> Vec<&'a str> {
         let found = bound.iter().find(|argument| argument.name == name);
-        found.map(|argument| argument.values.iter().map(String::as_str).collect()).unwrap_or_default()
+        found
+            .map(|argument| argument.values.iter().map(String::as_str).collect())
+            .unwrap_or_default()
     }
 
     #[test]

@@ -53,8 +53,8 @@ pub fn parse_command_line(text: &str) -> Result<CommandLine, ParseError> {
     let mut tokens = tokenize(text)?.into_iter();
     let first = tokens.next().ok_or(ParseError::Empty)?;
     let name = first.text.strip_prefix('!').unwrap_or(&first.text).to_owned();
-    let name_ok = !name.is_empty()
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let name_ok =
+        !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if first.quoted || !name_ok {
         return Err(ParseError::BadName(first.text));
     }
@@ -162,7 +162,8 @@ mod tests {
 
     #[test]
     fn named_and_quoted_arguments() {
-        let line = parse_command_line(r#"!vt-ip-scan ip=8.8.8.8 note="two words" x='a "b"'"#).unwrap();
+        let line =
+            parse_command_line(r#"!vt-ip-scan ip=8.8.8.8 note="two words" x='a "b"'"#).unwrap();
         assert_eq!(line.name, "vt-ip-scan");
         assert_eq!(
             line.arguments,
@@ -203,7 +204,10 @@ mod tests {
     fn malformed_lines_name_their_fault() {
         assert_eq!(parse_command_line("   "), Err(ParseError::Empty));
         assert_eq!(parse_command_line(r#"!ip ip="8.8.8.8"#), Err(ParseError::UnclosedQuote('"')));
-        assert_eq!(parse_command_line("!ip =8.8.8.8"), Err(ParseError::MissingName("=8.8.8.8".into())));
+        assert_eq!(
+            parse_command_line("!ip =8.8.8.8"),
+            Err(ParseError::MissingName("=8.8.8.8".into()))
+        );
         assert_eq!(parse_command_line("!ip ip=1 ip=2"), Err(ParseError::Duplicate("ip".into())));
         assert_eq!(parse_command_line("!i$p"), Err(ParseError::BadName("!i$p".into())));
     }

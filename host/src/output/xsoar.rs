@@ -124,7 +124,11 @@ fn dbot(result: &CallResult, indicator: &Indicator, score: u8, message: Option<&
 
 /// The standard indicator object (`IP`, `Domain`, `URL`, `File`, `Email`)
 /// with the provider's extra fields and `Malicious` for a bad score.
-fn standard_object(result: &CallResult, assessment: &Assessment, score: u8) -> Option<(String, Value)> {
+fn standard_object(
+    result: &CallResult,
+    assessment: &Assessment,
+    score: u8,
+) -> Option<(String, Value)> {
     let indicator = &assessment.indicator;
     let (key, field) = match indicator.kind {
         IndicatorKind::Ipv4 | IndicatorKind::Ipv6 => (selector("IP", "Address"), "Address"),
@@ -177,7 +181,10 @@ pub fn dbot_type(kind: IndicatorKind) -> &'static str {
         IndicatorKind::Domain => "domain",
         IndicatorKind::Url => "url",
         IndicatorKind::Email => "email",
-        IndicatorKind::Md5 | IndicatorKind::Sha1 | IndicatorKind::Sha256 | IndicatorKind::Sha512 => "file",
+        IndicatorKind::Md5
+        | IndicatorKind::Sha1
+        | IndicatorKind::Sha256
+        | IndicatorKind::Sha512 => "file",
     }
 }
 

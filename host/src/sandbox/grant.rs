@@ -54,7 +54,8 @@ impl Grant {
         let base_text = table.base_url.clone().unwrap_or_else(|| manifest.base_url.clone());
         let base_url = Url::parse(&base_text)
             .with_context(|| format!("base URL `{base_text}` of {} is not a URL", manifest.id))?;
-        let trusted_host = table.base_url.as_ref().and(base_url.host_str()).map(str::to_ascii_lowercase);
+        let trusted_host =
+            table.base_url.as_ref().and(base_url.host_str()).map(str::to_ascii_lowercase);
 
         let mut allowed: BTreeSet<String> =
             manifest.hosts.iter().map(|host| host.to_ascii_lowercase()).collect();
@@ -207,11 +208,13 @@ impl Resolve for GuardedResolver {
         let host = name.as_str().to_ascii_lowercase();
         let trusted = self.trusted_host.as_deref() == Some(host.as_str());
         Box::pin(async move {
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let usable: Vec<SocketAddr> = found
                 .into_iter()
                 .filter(|address| {
-                    trusted || ferret_indicators::policy::non_routable_reason(address.ip()).is_none()
+                    trusted
+                        || ferret_indicators::policy::non_routable_reason(address.ip()).is_none()
                 })
                 .collect();
             if usable.is_empty() {

@@ -53,7 +53,12 @@ impl CallState {
         };
         let url = match Url::parse(&target) {
             Ok(url) if matches!(url.scheme(), "http" | "https") => url,
-            _ => return Ok(Err(HttpError::InvalidRequest(format!("`{}` is not a URL", request.url)))),
+            _ => {
+                return Ok(Err(HttpError::InvalidRequest(format!(
+                    "`{}` is not a URL",
+                    request.url
+                ))));
+            }
         };
         if let Err(violation) = self.grant.check_url(&url) {
             return Err(wasmtime::Error::new(violation));
@@ -117,10 +122,14 @@ impl CallState {
             match placement {
                 SecretPlacement::Header(name) => {
                     let name = HeaderName::try_from(name.as_str()).map_err(|_| {
-                        HttpError::InvalidRequest(format!("credential header `{name}` is malformed"))
+                        HttpError::InvalidRequest(format!(
+                            "credential header `{name}` is malformed"
+                        ))
                     })?;
                     let mut value = HeaderValue::try_from(secret.expose()).map_err(|_| {
-                        HttpError::InvalidRequest("a configured credential is not valid header text".into())
+                        HttpError::InvalidRequest(
+                            "a configured credential is not valid header text".into(),
+                        )
                     })?;
                     value.set_sensitive(true);
                     headers.insert(name, value);

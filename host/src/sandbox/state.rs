@@ -42,7 +42,8 @@ pub struct CallState {
 impl CallState {
     /// State for a new call.
     pub fn new(grant: Arc<Grant>, command: &str) -> Self {
-        let memory_cap = usize::try_from(grant.limits.memory_mib * 1024 * 1024).unwrap_or(usize::MAX);
+        let memory_cap =
+            usize::try_from(grant.limits.memory_mib * 1024 * 1024).unwrap_or(usize::MAX);
         Self {
             grant,
             command: command.to_owned(),

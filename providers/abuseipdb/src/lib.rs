@@ -74,71 +74,23 @@ const ANALYSIS_COLUMNS: [&str; 10] = [
 /// Context paths under `AbuseIPDB` that the lookups write, for the YAML.
 const IP_OUTPUTS: [(&str, &str, &str); 18] = [
     ("IP.Address", "String", "The address checked."),
-    (
-        "IP.AbuseConfidenceScore",
-        "Number",
-        "AbuseIPDB's confidence (0-100) that it is abusive.",
-    ),
-    (
-        "IP.TotalReports",
-        "Number",
-        "Reports within the requested number of days.",
-    ),
+    ("IP.AbuseConfidenceScore", "Number", "AbuseIPDB's confidence (0-100) that it is abusive."),
+    ("IP.TotalReports", "Number", "Reports within the requested number of days."),
     ("IP.ISP", "String", "The address's ISP."),
-    (
-        "IP.UsageType",
-        "String",
-        "Usage type, e.g. Data Center/Web Hosting/Transit.",
-    ),
+    ("IP.UsageType", "String", "Usage type, e.g. Data Center/Web Hosting/Transit."),
     ("IP.Domain", "String", "The domain of the ISP."),
-    (
-        "IP.Hostnames",
-        "Unknown",
-        "Reverse DNS names of the address.",
-    ),
+    ("IP.Hostnames", "Unknown", "Reverse DNS names of the address."),
     ("IP.IpVersion", "Number", "4 or 6."),
-    (
-        "IP.IsPublic",
-        "Boolean",
-        "Whether the address is publicly routable.",
-    ),
-    (
-        "IP.IsTor",
-        "Boolean",
-        "Whether the address is a Tor exit node.",
-    ),
-    (
-        "IP.IsWhitelisted",
-        "Boolean",
-        "Whether AbuseIPDB whitelists the address.",
-    ),
-    (
-        "IP.LastReportedAt",
-        "Date",
-        "When the address was last reported.",
-    ),
-    (
-        "IP.NumDistinctUsers",
-        "Number",
-        "Distinct users who reported it.",
-    ),
+    ("IP.IsPublic", "Boolean", "Whether the address is publicly routable."),
+    ("IP.IsTor", "Boolean", "Whether the address is a Tor exit node."),
+    ("IP.IsWhitelisted", "Boolean", "Whether AbuseIPDB whitelists the address."),
+    ("IP.LastReportedAt", "Date", "When the address was last reported."),
+    ("IP.NumDistinctUsers", "Number", "Distinct users who reported it."),
     ("IP.Geo.Country", "String", "Country name."),
     ("IP.Geo.CountryCode", "String", "ISO 3166 country code."),
-    (
-        "IP.Reports",
-        "Unknown",
-        "Report counts by category name (verbose only).",
-    ),
-    (
-        "IP.Malicious.Vendor",
-        "String",
-        "The vendor that judged the address malicious.",
-    ),
-    (
-        "IP.Malicious.Description",
-        "String",
-        "Why it was judged malicious.",
-    ),
+    ("IP.Reports", "Unknown", "Report counts by category name (verbose only)."),
+    ("IP.Malicious.Vendor", "String", "The vendor that judged the address malicious."),
+    ("IP.Malicious.Description", "String", "Why it was judged malicious."),
 ];
 
 struct AbuseIpdb;
@@ -158,11 +110,7 @@ impl Provider for AbuseIpdb {
             .version(env!("CARGO_PKG_VERSION"))
             .description("Abuse reports and confidence scores for IP addresses and networks")
             .reliability(Reliability::C)
-            .secret(
-                "api-key",
-                SecretPlacement::Header("Key".into()),
-                "AbuseIPDB API v2 key",
-            )
+            .secret("api-key", SecretPlacement::Header("Key".into()), "AbuseIPDB API v2 key")
             .setting(
                 "malicious-threshold",
                 Some("80"),
@@ -190,19 +138,13 @@ impl Provider for AbuseIpdb {
             CHECK_IP => check_ip(&request),
             CHECK_BLOCK => check_block(&request),
             GET_CATEGORIES => Ok(categories_output()),
-            other => Err(ProviderError::InvalidInput(format!(
-                "unknown command `{other}`"
-            ))),
+            other => Err(ProviderError::InvalidInput(format!("unknown command `{other}`"))),
         }
     }
 
     fn check() -> Result<(), ProviderError> {
         let response = check_request("8.8.8.8", 1, false).send()?;
-        if response.is_success() {
-            Ok(())
-        } else {
-            Err(upstream_error(&response))
-        }
+        if response.is_success() { Ok(()) } else { Err(upstream_error(&response)) }
     }
 }
 
@@ -211,11 +153,7 @@ register!(AbuseIpdb);
 fn check_ip_command() -> CommandBuilder {
     let command = CommandBuilder::new(CHECK_IP, "Checks an IP address against AbuseIPDB.")
         .alias("ip")
-        .indicator(
-            "ip",
-            "IP addresses to check.",
-            &[IndicatorKind::Ipv4, IndicatorKind::Ipv6],
-        )
+        .indicator("ip", "IP addresses to check.", &[IndicatorKind::Ipv4, IndicatorKind::Ipv6])
         .argument(days_argument())
         .argument(
             ArgumentBuilder::new(
@@ -231,11 +169,7 @@ fn check_ip_command() -> CommandBuilder {
 
 fn check_block_command() -> CommandBuilder {
     let command = CommandBuilder::new(CHECK_BLOCK, "Lists the reported addresses of a network.")
-        .indicator(
-            "network",
-            "Networks in CIDR form, e.g. 203.0.113.0/24.",
-            &[IndicatorKind::Cidr],
-        )
+        .indicator("network", "Networks in CIDR form, e.g. 203.0.113.0/24.", &[IndicatorKind::Cidr])
         .argument(days_argument())
         .argument(
             ArgumentBuilder::new("limit", "Most reported addresses to return.").default_value("40"),
@@ -261,11 +195,7 @@ fn threshold_argument() -> ArgumentBuilder {
 }
 
 fn with_ip_outputs(command: CommandBuilder) -> CommandBuilder {
-    IP_OUTPUTS
-        .iter()
-        .fold(command, |command, (path, kind, text)| {
-            command.output(path, kind, text)
-        })
+    IP_OUTPUTS.iter().fold(command, |command, (path, kind, text)| command.output(path, kind, text))
 }
 
 // Commands: gather arguments and settings, call, map.
@@ -297,11 +227,7 @@ fn check_block(request: &CommandRequest) -> Result<CommandOutput, ProviderError>
     }
     let body: Value = response.json()?;
 
-    map_check_block(
-        &body,
-        usize::try_from(limit).unwrap_or(usize::MAX),
-        thresholds,
-    )
+    map_check_block(&body, usize::try_from(limit).unwrap_or(usize::MAX), thresholds)
 }
 
 // Arguments and settings.
@@ -315,10 +241,7 @@ struct Thresholds {
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Self {
-            suspicious: DEFAULT_SUSPICIOUS.into(),
-            malicious: DEFAULT_MALICIOUS.into(),
-        }
+        Self { suspicious: DEFAULT_SUSPICIOUS.into(), malicious: DEFAULT_MALICIOUS.into() }
     }
 }
 
@@ -328,10 +251,7 @@ fn thresholds(request: &CommandRequest) -> Result<Thresholds, ProviderError> {
         None => setting_u32("malicious-threshold", DEFAULT_MALICIOUS)?.into(),
     };
     let suspicious = setting_u32("suspicious-threshold", DEFAULT_SUSPICIOUS)?.into();
-    Ok(Thresholds {
-        suspicious,
-        malicious,
-    })
+    Ok(Thresholds { suspicious, malicious })
 }
 
 fn days(request: &CommandRequest) -> Result<u64, ProviderError> {
@@ -350,11 +270,7 @@ fn check_request(ip: &str, days: u64, verbose: bool) -> Request {
         .header("Accept", "application/json")
         .query("ipAddress", ip)
         .query("maxAgeInDays", days.to_string());
-    if verbose {
-        request.query("verbose", "")
-    } else {
-        request
-    }
+    if verbose { request.query("verbose", "") } else { request }
 }
 
 fn check_block_request(network: &str, days: u64) -> Request {
@@ -373,9 +289,7 @@ fn check_block_request(network: &str, days: u64) -> Request {
 /// waiting out. A 429 without that wording keeps the standard retry time.
 fn upstream_error(response: &Response) -> ProviderError {
     let detail = response.json::<Value>().ok().and_then(|body| {
-        body.pointer("/errors/0/detail")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
+        body.pointer("/errors/0/detail").and_then(Value::as_str).map(str::to_owned)
     });
     match (response.status, detail) {
         (422, Some(detail)) => ProviderError::InvalidInput(detail),
@@ -398,10 +312,7 @@ fn map_check(
     let data = data_object(body)?;
     let score = number_field(data, "abuseConfidenceScore");
     let total_reports = number_field(data, "totalReports");
-    let whitelisted = data
-        .get("isWhitelisted")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
+    let whitelisted = data.get("isWhitelisted").and_then(Value::as_bool).unwrap_or(false);
     let (verdict, reason) = judge(score, total_reports, whitelisted, thresholds);
 
     let geo = json!({"Country": data.get("countryName"), "CountryCode": data.get("countryCode")});
@@ -449,10 +360,8 @@ fn map_check_block(
     thresholds: Thresholds,
 ) -> Result<CommandOutput, ProviderError> {
     let data = data_object(body)?;
-    let reported = data
-        .get("reportedAddress")
-        .and_then(Value::as_array)
-        .map_or(&[][..], Vec::as_slice);
+    let reported =
+        data.get("reportedAddress").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
 
     let mut output = Output::new().raw(body);
     let mut rows = Vec::new();
@@ -478,35 +387,21 @@ fn map_check_block(
         }
         rows.push(table_row(&ip));
 
-        let kind = if address.contains(':') {
-            IndicatorKind::Ipv6
-        } else {
-            IndicatorKind::Ipv4
-        };
-        let indicator = Indicator {
-            kind,
-            value: address.to_owned(),
-        };
+        let kind = if address.contains(':') { IndicatorKind::Ipv6 } else { IndicatorKind::Ipv4 };
+        let indicator = Indicator { kind, value: address.to_owned() };
         output = output.context(without_nulls(json!({"IP": ip}))).assessment(
             assess(&indicator, verdict, Some(percent(score)), &reason)
                 .with_standard_context(without_nulls(json!({"Geo": geo}))),
         );
     }
-    Ok(output
-        .table("AbuseIPDB Analysis", &ANALYSIS_COLUMNS, rows)
-        .build())
+    Ok(output.table("AbuseIPDB Analysis", &ANALYSIS_COLUMNS, rows).build())
 }
 
 /// The category table; AbuseIPDB's list is fixed, so no request is made.
 fn categories_output() -> CommandOutput {
-    let categories: Map<String, Value> = CATEGORIES
-        .iter()
-        .map(|(id, name)| (id.to_string(), json!(name)))
-        .collect();
-    let rows = CATEGORIES
-        .iter()
-        .map(|(id, name)| json!({"ID": id, "Name": name}))
-        .collect();
+    let categories: Map<String, Value> =
+        CATEGORIES.iter().map(|(id, name)| (id.to_string(), json!(name))).collect();
+    let rows = CATEGORIES.iter().map(|(id, name)| json!({"ID": id, "Name": name})).collect();
     Output::new()
         .raw(&categories)
         .context(Value::Object(categories.clone()))
@@ -535,15 +430,9 @@ fn judge(
     }
     let evidence = format!("abuse confidence {score}/100 from {total_reports} reports");
     if score >= thresholds.malicious {
-        (
-            Verdict::Malicious,
-            format!("{evidence} (malicious from {})", thresholds.malicious),
-        )
+        (Verdict::Malicious, format!("{evidence} (malicious from {})", thresholds.malicious))
     } else if score >= thresholds.suspicious {
-        (
-            Verdict::Suspicious,
-            format!("{evidence} (suspicious from {})", thresholds.suspicious),
-        )
+        (Verdict::Suspicious, format!("{evidence} (suspicious from {})", thresholds.suspicious))
     } else {
         (Verdict::Unknown, evidence)
     }
@@ -573,16 +462,10 @@ fn count_categories(reports: &[Value]) -> Map<String, Value> {
 }
 
 fn table_row(ip: &Value) -> Value {
-    let hostnames = ip["Hostnames"].as_array().map(|names| {
-        names
-            .iter()
-            .filter_map(Value::as_str)
-            .collect::<Vec<_>>()
-            .join(", ")
-    });
-    let country = ip["Geo"]["Country"]
-        .as_str()
-        .or(ip["Geo"]["CountryCode"].as_str());
+    let hostnames = ip["Hostnames"]
+        .as_array()
+        .map(|names| names.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "));
+    let country = ip["Geo"]["Country"].as_str().or(ip["Geo"]["CountryCode"].as_str());
     without_nulls(json!({
         "Address": ip["Address"],
         "AbuseConfidenceScore": ip["AbuseConfidenceScore"],
@@ -598,14 +481,12 @@ fn table_row(ip: &Value) -> Value {
 }
 
 fn data_object(body: &Value) -> Result<&Value, ProviderError> {
-    body.get("data")
-        .filter(|data| data.is_object())
-        .ok_or_else(|| {
-            ProviderError::Upstream(UpstreamFailure {
-                status: 200,
-                message: "the answer has no `data` object".to_owned(),
-            })
+    body.get("data").filter(|data| data.is_object()).ok_or_else(|| {
+        ProviderError::Upstream(UpstreamFailure {
+            status: 200,
+            message: "the answer has no `data` object".to_owned(),
         })
+    })
 }
 
 fn number_field(object: &Value, key: &str) -> u64 {
@@ -642,12 +523,7 @@ mod tests {
             .as_object()
             .expect("sample has headers")
             .iter()
-            .map(|(name, value)| {
-                (
-                    name.to_ascii_lowercase(),
-                    value.as_str().unwrap().to_owned(),
-                )
-            })
+            .map(|(name, value)| (name.to_ascii_lowercase(), value.as_str().unwrap().to_owned()))
             .collect();
         let response = Response {
             status: sample["status"].as_u64().unwrap() as u16,
@@ -658,10 +534,7 @@ mod tests {
     }
 
     fn ipv4(value: &str) -> Indicator {
-        Indicator {
-            kind: IndicatorKind::Ipv4,
-            value: value.to_owned(),
-        }
+        Indicator { kind: IndicatorKind::Ipv4, value: value.to_owned() }
     }
 
     fn context(output: &CommandOutput) -> Vec<Value> {
@@ -718,10 +591,7 @@ mod tests {
         );
         // The standard IP object gets the country, name and code.
         let standard: Value = serde_json::from_str(&assessment.standard_context).unwrap();
-        assert_eq!(
-            standard,
-            json!({"Geo": {"Country": "Netherlands", "CountryCode": "NL"}})
-        );
+        assert_eq!(standard, json!({"Geo": {"Country": "Netherlands", "CountryCode": "NL"}}));
 
         let ip = &context(&output)[0]["IP"];
         assert_eq!(ip["Address"], "203.0.113.45");
@@ -756,10 +626,7 @@ mod tests {
         let (_, body) = sample(include_str!(
             "../../../tests/data/samples/abuseipdb/check_malicious_verbose.json"
         ));
-        let strict = Thresholds {
-            suspicious: 20,
-            malicious: 101,
-        };
+        let strict = Thresholds { suspicious: 20, malicious: 101 };
         let output = map_check(&ipv4("203.0.113.45"), &body, strict).unwrap();
 
         // 100 is under a threshold of 101: suspicious, and no Malicious block.
@@ -803,28 +670,21 @@ mod tests {
             judge(0, 12, true, defaults),
             (Verdict::Benign, "whitelisted by AbuseIPDB".to_owned())
         );
-        let lenient = Thresholds {
-            suspicious: 50,
-            malicious: 90,
-        };
+        let lenient = Thresholds { suspicious: 50, malicious: 90 };
         assert_eq!(judge(40, 3, false, lenient).0, Verdict::Unknown);
     }
 
     #[test]
     fn check_block_sample_gives_one_object_and_verdict_per_address() {
-        let (_, body) = sample(include_str!(
-            "../../../tests/data/samples/abuseipdb/check_block.json"
-        ));
+        let (_, body) =
+            sample(include_str!("../../../tests/data/samples/abuseipdb/check_block.json"));
         let output = map_check_block(&body, 40, Thresholds::default()).unwrap();
 
         let objects = context(&output);
         assert_eq!(objects.len(), 2);
         assert_eq!(objects[0]["IP"]["Address"], "203.0.113.45");
         assert_eq!(objects[0]["IP"]["TotalReports"], 1043);
-        assert_eq!(
-            objects[0]["IP"]["LastReportedAt"],
-            "2024-06-01T12:34:56+00:00"
-        );
+        assert_eq!(objects[0]["IP"]["LastReportedAt"], "2024-06-01T12:34:56+00:00");
         assert_eq!(objects[0]["IP"]["Geo"]["CountryCode"], "NL");
         assert_eq!(output.assessments[0].indicator.value, "203.0.113.45");
         assert_eq!(output.assessments[0].indicator.kind, IndicatorKind::Ipv4);
@@ -841,15 +701,8 @@ mod tests {
 
     #[test]
     fn an_answer_without_data_is_an_upstream_failure() {
-        let error = map_check(
-            &ipv4("8.8.8.8"),
-            &json!({"errors": []}),
-            Thresholds::default(),
-        );
-        assert!(matches!(
-            error,
-            Err(ProviderError::Upstream(UpstreamFailure { status: 200, .. }))
-        ));
+        let error = map_check(&ipv4("8.8.8.8"), &json!({"errors": []}), Thresholds::default());
+        assert!(matches!(error, Err(ProviderError::Upstream(UpstreamFailure { status: 200, .. }))));
     }
 
     #[test]
@@ -864,9 +717,8 @@ mod tests {
 
     #[test]
     fn a_bad_key_is_unauthorized_with_abuseipdbs_words() {
-        let (response, _) = sample(include_str!(
-            "../../../tests/data/samples/abuseipdb/error_401_bad_key.json"
-        ));
+        let (response, _) =
+            sample(include_str!("../../../tests/data/samples/abuseipdb/error_401_bad_key.json"));
         match upstream_error(&response) {
             ProviderError::Unauthorized(message) => {
                 assert!(message.starts_with("Authentication failed."), "{message}")
@@ -877,15 +729,11 @@ mod tests {
 
     #[test]
     fn an_invalid_address_is_invalid_input_naming_it() {
-        let (response, _) = sample(include_str!(
-            "../../../tests/data/samples/abuseipdb/error_422_invalid_ip.json"
-        ));
+        let (response, _) =
+            sample(include_str!("../../../tests/data/samples/abuseipdb/error_422_invalid_ip.json"));
         match upstream_error(&response) {
             ProviderError::InvalidInput(message) => {
-                assert!(
-                    message.starts_with("The ip address must be a valid"),
-                    "{message}"
-                )
+                assert!(message.starts_with("The ip address must be a valid"), "{message}")
             }
             other => panic!("expected invalid input, got {other:?}"),
         }
@@ -896,10 +744,7 @@ mod tests {
         let (response, _) = sample(include_str!(
             "../../../tests/data/samples/abuseipdb/error_429_daily_limit.json"
         ));
-        assert!(matches!(
-            upstream_error(&response),
-            ProviderError::QuotaExhausted
-        ));
+        assert!(matches!(upstream_error(&response), ProviderError::QuotaExhausted));
 
         // A 429 that does not say "daily" waits for its Retry-After.
         let burst = Response {
@@ -907,28 +752,19 @@ mod tests {
             headers: vec![("retry-after".to_owned(), "5".to_owned())],
             body: br#"{"errors": [{"detail": "Too many requests", "status": 429}]}"#.to_vec(),
         };
-        assert!(matches!(
-            upstream_error(&burst),
-            ProviderError::RateLimited(5)
-        ));
+        assert!(matches!(upstream_error(&burst), ProviderError::RateLimited(5)));
     }
 
     #[test]
     fn manifest_names_xsoars_commands_and_the_free_tier() {
         let manifest = AbuseIpdb::manifest();
-        let names: Vec<_> = manifest
-            .commands
-            .iter()
-            .map(|command| command.name.as_str())
-            .collect();
+        let names: Vec<_> = manifest.commands.iter().map(|command| command.name.as_str()).collect();
         assert_eq!(names, [CHECK_IP, CHECK_BLOCK, GET_CATEGORIES]);
         assert_eq!(manifest.commands[0].aliases, ["ip"]);
         assert_eq!(manifest.commands[0].key_field, "IP.Address");
         // No default on `threshold`, so the operator's setting can apply.
-        let threshold = manifest.commands[0]
-            .arguments
-            .iter()
-            .find(|argument| argument.name == "threshold");
+        let threshold =
+            manifest.commands[0].arguments.iter().find(|argument| argument.name == "threshold");
         assert_eq!(threshold.unwrap().default_value, None);
         assert!(
             matches!(&manifest.secrets[0].placement, SecretPlacement::Header(name) if name == "Key")
@@ -940,13 +776,7 @@ mod tests {
     fn days_stay_within_what_abuseipdb_accepts() {
         assert_eq!(days(&request(&[("days", "30")])).unwrap(), 30);
         // AbuseIPDB looks back at most a year, and at least a day.
-        assert!(matches!(
-            days(&request(&[("days", "400")])),
-            Err(ProviderError::InvalidInput(_))
-        ));
-        assert!(matches!(
-            days(&request(&[("days", "0")])),
-            Err(ProviderError::InvalidInput(_))
-        ));
+        assert!(matches!(days(&request(&[("days", "400")])), Err(ProviderError::InvalidInput(_))));
+        assert!(matches!(days(&request(&[("days", "0")])), Err(ProviderError::InvalidInput(_))));
     }
 }

@@ -18,10 +18,9 @@ pub fn status_error(response: &Response) -> ProviderError {
         404 => ProviderError::NotFound,
         401 | 403 => ProviderError::Unauthorized(upstream_message(response)),
         429 => rate_limited_from(response),
-        status => ProviderError::Upstream(UpstreamFailure {
-            status,
-            message: upstream_message(response),
-        }),
+        status => {
+            ProviderError::Upstream(UpstreamFailure { status, message: upstream_message(response) })
+        }
     }
 }
 
@@ -57,7 +56,9 @@ fn upstream_message(response: &Response) -> String {
             "/query_status",
         ]
         .iter()
-        .find_map(|pointer| body.pointer(pointer).and_then(|value| value.as_str()).map(str::to_owned))
+        .find_map(|pointer| {
+            body.pointer(pointer).and_then(|value| value.as_str()).map(str::to_owned)
+        })
     });
     let message = found.unwrap_or_else(|| trimmed.lines().next().unwrap_or("").to_owned());
     let message = if message.is_empty() { format!("HTTP {}", response.status) } else { message };

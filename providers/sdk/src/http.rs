@@ -67,9 +67,8 @@ impl Request {
         if self.query.is_empty() {
             return self.url.clone();
         }
-        let query = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(&self.query)
-            .finish();
+        let query =
+            form_urlencoded::Serializer::new(String::new()).extend_pairs(&self.query).finish();
         let separator = if self.url.contains('?') { '&' } else { '?' };
         format!("{}{separator}{query}", self.url)
     }

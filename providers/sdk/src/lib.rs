@@ -130,7 +130,9 @@ pub fn setting_u32(key: &str, default: u32) -> Result<u32, ProviderError> {
     match setting(key) {
         None => Ok(default),
         Some(text) => text.trim().parse().map_err(|_| {
-            ProviderError::InvalidInput(format!("setting `{key}` must be a whole number, not `{text}`"))
+            ProviderError::InvalidInput(format!(
+                "setting `{key}` must be a whole number, not `{text}`"
+            ))
         }),
     }
 }
@@ -205,7 +207,7 @@ pub mod prelude {
     pub use crate::{
         ArgumentBuilder, Assessment, CommandBuilder, CommandOutput, CommandRequest, Indicator,
         IndicatorKind, LogLevel, Manifest, ManifestBuilder, Output, Provider, ProviderError,
-        Reliability, Request, Response, SecretPlacement, Verdict, assess, log, register,
-        setting, setting_u32, status_error,
+        Reliability, Request, Response, SecretPlacement, Verdict, assess, log, register, setting,
+        setting_u32, status_error,
     };
 }

@@ -79,7 +79,12 @@ impl ManifestBuilder {
     }
 
     /// Default rate limits: per second, per minute and per day.
-    pub fn limits(mut self, per_second: Option<u32>, per_minute: Option<u32>, per_day: Option<u32>) -> Self {
+    pub fn limits(
+        mut self,
+        per_second: Option<u32>,
+        per_minute: Option<u32>,
+        per_day: Option<u32>,
+    ) -> Self {
         self.manifest.limits = RateLimits { per_second, per_minute, per_day };
         self
     }

@@ -61,7 +61,12 @@ impl Output {
 }
 
 /// A verdict on `indicator` with the provider's 0-100 figure and a reason.
-pub fn assess(indicator: &Indicator, verdict: Verdict, score: Option<u8>, reason: &str) -> Assessment {
+pub fn assess(
+    indicator: &Indicator,
+    verdict: Verdict,
+    score: Option<u8>,
+    reason: &str,
+) -> Assessment {
     Assessment {
         indicator: indicator.clone(),
         verdict,

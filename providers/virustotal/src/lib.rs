@@ -53,10 +53,7 @@ const COMMANDS: [(&str, Lookup); 4] = [
 
 impl Lookup {
     fn from_command(name: &str) -> Option<Self> {
-        COMMANDS
-            .iter()
-            .find(|(command, _)| *command == name)
-            .map(|(_, lookup)| *lookup)
+        COMMANDS.iter().find(|(command, _)| *command == name).map(|(_, lookup)| *lookup)
     }
 
     /// The argument carrying the indicators, also the command's alias: the
@@ -96,11 +93,7 @@ impl Lookup {
             Lookup::Ip => &[IndicatorKind::Ipv4, IndicatorKind::Ipv6],
             Lookup::Domain => &[IndicatorKind::Domain],
             Lookup::Url => &[IndicatorKind::Url],
-            Lookup::File => &[
-                IndicatorKind::Md5,
-                IndicatorKind::Sha1,
-                IndicatorKind::Sha256,
-            ],
+            Lookup::File => &[IndicatorKind::Md5, IndicatorKind::Sha1, IndicatorKind::Sha256],
         }
     }
 }
@@ -114,11 +107,7 @@ impl Provider for VirusTotal {
                 .version(env!("CARGO_PKG_VERSION"))
                 .description("Multi-engine reputation of IP addresses, domains, URLs and files")
                 .reliability(Reliability::C)
-                .secret(
-                    "api-key",
-                    SecretPlacement::Header("x-apikey".into()),
-                    "VirusTotal API key",
-                )
+                .secret("api-key", SecretPlacement::Header("x-apikey".into()), "VirusTotal API key")
                 .setting(
                     "malicious-threshold",
                     Some("10"),
@@ -159,11 +148,7 @@ impl Provider for VirusTotal {
 
     fn check() -> Result<(), ProviderError> {
         let response = Request::get("/api/v3/ip_addresses/8.8.8.8").send()?;
-        if response.is_success() {
-            Ok(())
-        } else {
-            Err(upstream_error(&response))
-        }
+        if response.is_success() { Ok(()) } else { Err(upstream_error(&response)) }
     }
 }
 
@@ -172,71 +157,36 @@ register!(VirusTotal);
 fn command(name: &str, lookup: Lookup) -> CommandBuilder {
     let noun = lookup.noun();
     let argument = lookup.argument();
-    CommandBuilder::new(
-        name,
-        &format!("Gets VirusTotal's reputation of {}.", lookup.plural()),
-    )
-    .alias(argument)
-    .indicator(
-        argument,
-        &format!("The {} to look up.", lookup.plural()),
-        lookup.kinds(),
-    )
-    .argument(
-        ArgumentBuilder::new(
-            "extended_data",
-            "Whether to keep bulky attributes, such as every engine's result, in the context.",
+    CommandBuilder::new(name, &format!("Gets VirusTotal's reputation of {}.", lookup.plural()))
+        .alias(argument)
+        .indicator(argument, &format!("The {} to look up.", lookup.plural()), lookup.kinds())
+        .argument(
+            ArgumentBuilder::new(
+                "extended_data",
+                "Whether to keep bulky attributes, such as every engine's result, in the context.",
+            )
+            .default_value("false"),
         )
-        .default_value("false"),
-    )
-    .context(&format!("VirusTotal.{noun}"), "id")
-    .output("id", "String", "The indicator's id in VirusTotal.")
-    .output(
-        "type",
-        "String",
-        "The object type, e.g. ip_address or file.",
-    )
-    .output("links.self", "String", "Link to the object in the API.")
-    .output(
-        "attributes.reputation",
-        "Number",
-        "VirusTotal's community reputation score.",
-    )
-    .output(
-        "attributes.last_analysis_stats.malicious",
-        "Number",
-        "Engines flagging it malicious.",
-    )
-    .output(
-        "attributes.last_analysis_stats.suspicious",
-        "Number",
-        "Engines flagging it suspicious.",
-    )
-    .output(
-        "attributes.last_analysis_stats.harmless",
-        "Number",
-        "Engines rating it harmless.",
-    )
-    .output(
-        "attributes.last_analysis_stats.undetected",
-        "Number",
-        "Engines with no detection.",
-    )
-    .output(
-        "attributes.last_analysis_date",
-        "Date",
-        "Last analysis, in seconds since 1970.",
-    )
-    .output(
-        "attributes.total_votes.malicious",
-        "Number",
-        "Community votes for malicious.",
-    )
-    .output(
-        "attributes.total_votes.harmless",
-        "Number",
-        "Community votes for harmless.",
-    )
+        .context(&format!("VirusTotal.{noun}"), "id")
+        .output("id", "String", "The indicator's id in VirusTotal.")
+        .output("type", "String", "The object type, e.g. ip_address or file.")
+        .output("links.self", "String", "Link to the object in the API.")
+        .output("attributes.reputation", "Number", "VirusTotal's community reputation score.")
+        .output(
+            "attributes.last_analysis_stats.malicious",
+            "Number",
+            "Engines flagging it malicious.",
+        )
+        .output(
+            "attributes.last_analysis_stats.suspicious",
+            "Number",
+            "Engines flagging it suspicious.",
+        )
+        .output("attributes.last_analysis_stats.harmless", "Number", "Engines rating it harmless.")
+        .output("attributes.last_analysis_stats.undetected", "Number", "Engines with no detection.")
+        .output("attributes.last_analysis_date", "Date", "Last analysis, in seconds since 1970.")
+        .output("attributes.total_votes.malicious", "Number", "Community votes for malicious.")
+        .output("attributes.total_votes.harmless", "Number", "Community votes for harmless.")
 }
 
 /// Engine counts at which the verdict changes.
@@ -248,10 +198,7 @@ struct Thresholds {
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Self {
-            malicious: DEFAULT_MALICIOUS,
-            suspicious: DEFAULT_SUSPICIOUS,
-        }
+        Self { malicious: DEFAULT_MALICIOUS, suspicious: DEFAULT_SUSPICIOUS }
     }
 }
 
@@ -300,10 +247,7 @@ fn url_id(url: &str) -> String {
 /// rate limited, waiting the Retry-After or a minute, rather than a spent
 /// day. A 400 `InvalidArgumentError` is the caller's input.
 fn upstream_error(response: &Response) -> ProviderError {
-    let error = response
-        .json::<Value>()
-        .ok()
-        .and_then(|body| body.get("error").cloned());
+    let error = response.json::<Value>().ok().and_then(|body| body.get("error").cloned());
     let code = error.as_ref().and_then(|error| error["code"].as_str());
     match (response.status, code) {
         (429, _) => rate_limited_from(response),
@@ -328,15 +272,12 @@ fn map_report(
     thresholds: Thresholds,
     extended: bool,
 ) -> Result<CommandOutput, ProviderError> {
-    let data = body
-        .get("data")
-        .filter(|data| data["attributes"].is_object())
-        .ok_or_else(|| {
-            ProviderError::Upstream(UpstreamFailure {
-                status: 200,
-                message: "the answer has no `data.attributes` object".to_owned(),
-            })
-        })?;
+    let data = body.get("data").filter(|data| data["attributes"].is_object()).ok_or_else(|| {
+        ProviderError::Upstream(UpstreamFailure {
+            status: 200,
+            message: "the answer has no `data.attributes` object".to_owned(),
+        })
+    })?;
     let attributes = &data["attributes"];
     let stats = Stats::of(attributes);
     let (verdict, reason) = judge(stats, thresholds);
@@ -448,15 +389,10 @@ impl Stats {
 /// leaves allow-listing to allow-lists.)
 fn judge(stats: Option<Stats>, thresholds: Thresholds) -> (Verdict, String) {
     let Some(stats) = stats else {
-        return (
-            Verdict::Unknown,
-            "not analysed by VirusTotal yet".to_owned(),
-        );
+        return (Verdict::Unknown, "not analysed by VirusTotal yet".to_owned());
     };
-    let mut reason = format!(
-        "{}/{} security vendors flagged it as malicious",
-        stats.malicious, stats.engines
-    );
+    let mut reason =
+        format!("{}/{} security vendors flagged it as malicious", stats.malicious, stats.engines);
     if stats.suspicious > 0 {
         reason.push_str(&format!(", {} as suspicious", stats.suspicious));
     }
@@ -493,17 +429,9 @@ fn table(
         row["Undetected"] = json!(stats.undetected);
     }
     let extra: &[(&str, &str)] = match lookup {
-        Lookup::Ip => &[
-            ("Network", "network"),
-            ("Country", "country"),
-            ("AsOwner", "as_owner"),
-        ],
+        Lookup::Ip => &[("Network", "network"), ("Country", "country"), ("AsOwner", "as_owner")],
         Lookup::Domain => &[("Registrar", "registrar")],
-        Lookup::Url => &[
-            ("Url", "url"),
-            ("Title", "title"),
-            ("FinalUrl", "last_final_url"),
-        ],
+        Lookup::Url => &[("Url", "url"), ("Title", "title"), ("FinalUrl", "last_final_url")],
         Lookup::File => &[
             ("MD5", "md5"),
             ("SHA1", "sha1"),
@@ -527,11 +455,7 @@ fn table(
         "Undetected",
         "LastModified",
     ]);
-    let title = format!(
-        "VirusTotal {} reputation for: {}",
-        lookup.noun(),
-        indicator.value
-    );
+    let title = format!("VirusTotal {} reputation for: {}", lookup.noun(), indicator.value);
     (title, headers, row)
 }
 
@@ -546,9 +470,7 @@ fn copy(from: &Value, key: &str, to: &mut Value, as_key: &str) {
 fn whois_field<'a>(whois: &'a str, field: &str) -> Option<&'a str> {
     whois.lines().find_map(|line| {
         let (key, value) = line.split_once(':')?;
-        (key.trim() == field)
-            .then(|| value.trim())
-            .filter(|value| !value.is_empty())
+        (key.trim() == field).then(|| value.trim()).filter(|value| !value.is_empty())
     })
 }
 
@@ -564,11 +486,7 @@ fn epoch_to_timestamp(epoch: i64) -> String {
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let shifted_month = (5 * day_of_year + 2) / 153;
     let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    };
+    let month = if shifted_month < 10 { shifted_month + 3 } else { shifted_month - 9 };
     let year = year_of_era + era * 400 + i64::from(month <= 2);
     format!(
         "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}Z",
@@ -589,12 +507,7 @@ mod tests {
             .as_object()
             .expect("sample has headers")
             .iter()
-            .map(|(name, value)| {
-                (
-                    name.to_ascii_lowercase(),
-                    value.as_str().unwrap().to_owned(),
-                )
-            })
+            .map(|(name, value)| (name.to_ascii_lowercase(), value.as_str().unwrap().to_owned()))
             .collect();
         let response = Response {
             status: sample["status"].as_u64().unwrap() as u16,
@@ -605,10 +518,7 @@ mod tests {
     }
 
     fn indicator(kind: IndicatorKind, value: &str) -> Indicator {
-        Indicator {
-            kind,
-            value: value.to_owned(),
-        }
+        Indicator { kind, value: value.to_owned() }
     }
 
     fn map(lookup: Lookup, indicator: &Indicator, body: &Value) -> CommandOutput {
@@ -647,10 +557,7 @@ mod tests {
         assert!(
             matches!(&manifest.secrets[0].placement, SecretPlacement::Header(name) if name == "x-apikey")
         );
-        assert_eq!(
-            (manifest.limits.per_minute, manifest.limits.per_day),
-            (Some(4), Some(500))
-        );
+        assert_eq!((manifest.limits.per_minute, manifest.limits.per_day), (Some(4), Some(500)));
     }
 
     #[test]
@@ -665,10 +572,8 @@ mod tests {
 
     #[test]
     fn paths_follow_the_indicator() {
-        let url = indicator(
-            IndicatorKind::Url,
-            "http://login-verify.example.com/account/update.php",
-        );
+        let url =
+            indicator(IndicatorKind::Url, "http://login-verify.example.com/account/update.php");
         // The same path the url_malicious sample was fetched from.
         assert_eq!(
             report_path(Lookup::Url, &url).unwrap(),
@@ -679,11 +584,7 @@ mod tests {
             "/api/v3/ip_addresses/8.8.8.8"
         );
         assert_eq!(
-            report_path(
-                Lookup::Domain,
-                &indicator(IndicatorKind::Domain, "example.com")
-            )
-            .unwrap(),
+            report_path(Lookup::Domain, &indicator(IndicatorKind::Domain, "example.com")).unwrap(),
             "/api/v3/domains/example.com"
         );
         let md5 = indicator(IndicatorKind::Md5, "44d88612fea8a8f36de82e1278abb02f");
@@ -708,9 +609,8 @@ mod tests {
 
     #[test]
     fn ip_malicious_sample_is_suspicious_under_default_thresholds() {
-        let (_, body) = sample(include_str!(
-            "../../../tests/data/samples/virustotal/ip_malicious.json"
-        ));
+        let (_, body) =
+            sample(include_str!("../../../tests/data/samples/virustotal/ip_malicious.json"));
         let ip = indicator(IndicatorKind::Ipv4, "203.0.113.66");
         let output = map(Lookup::Ip, &ip, &body);
 
@@ -730,19 +630,15 @@ mod tests {
         );
 
         // A stricter operator setting makes the same answer malicious.
-        let strict = Thresholds {
-            malicious: 9,
-            suspicious: 5,
-        };
+        let strict = Thresholds { malicious: 9, suspicious: 5 };
         let output = map_report(Lookup::Ip, &ip, &body, strict, false).unwrap();
         assert_eq!(output.assessments[0].verdict, Verdict::Malicious);
     }
 
     #[test]
     fn ip_context_is_the_data_object_without_engine_results() {
-        let (_, body) = sample(include_str!(
-            "../../../tests/data/samples/virustotal/ip_malicious.json"
-        ));
+        let (_, body) =
+            sample(include_str!("../../../tests/data/samples/virustotal/ip_malicious.json"));
         let ip = indicator(IndicatorKind::Ipv4, "203.0.113.66");
         let output = map(Lookup::Ip, &ip, &body);
 
@@ -766,23 +662,15 @@ mod tests {
 
     #[test]
     fn ip_clean_sample_is_unknown_despite_harmless_engines_and_votes() {
-        let (_, body) = sample(include_str!(
-            "../../../tests/data/samples/virustotal/ip_clean.json"
-        ));
-        let output = map(
-            Lookup::Ip,
-            &indicator(IndicatorKind::Ipv4, "8.8.8.8"),
-            &body,
-        );
+        let (_, body) =
+            sample(include_str!("../../../tests/data/samples/virustotal/ip_clean.json"));
+        let output = map(Lookup::Ip, &indicator(IndicatorKind::Ipv4, "8.8.8.8"), &body);
 
         let assessment = &output.assessments[0];
         // 63 harmless engines and 210 harmless votes are no positive signal.
         assert_eq!(assessment.verdict, Verdict::Unknown);
         assert_eq!(assessment.score, Some(0));
-        assert_eq!(
-            assessment.reason,
-            "0/94 security vendors flagged it as malicious"
-        );
+        assert_eq!(assessment.reason, "0/94 security vendors flagged it as malicious");
 
         let table = output.readable.as_ref().unwrap();
         assert_eq!(table.title, "VirusTotal IP reputation for: 8.8.8.8");
@@ -795,9 +683,8 @@ mod tests {
 
     #[test]
     fn domain_malicious_sample_is_suspicious_with_registrar_and_dates() {
-        let (_, body) = sample(include_str!(
-            "../../../tests/data/samples/virustotal/domain_malicious.json"
-        ));
+        let (_, body) =
+            sample(include_str!("../../../tests/data/samples/virustotal/domain_malicious.json"));
         let domain = indicator(IndicatorKind::Domain, "login-verify.example.com");
         let output = map(Lookup::Domain, &domain, &body);
 
@@ -819,13 +706,10 @@ mod tests {
 
     #[test]
     fn url_malicious_sample_is_suspicious_and_keyed_by_vt_id() {
-        let (_, body) = sample(include_str!(
-            "../../../tests/data/samples/virustotal/url_malicious.json"
-        ));
-        let url = indicator(
-            IndicatorKind::Url,
-            "http://login-verify.example.com/account/update.php",
-        );
+        let (_, body) =
+            sample(include_str!("../../../tests/data/samples/virustotal/url_malicious.json"));
+        let url =
+            indicator(IndicatorKind::Url, "http://login-verify.example.com/account/update.php");
         let output = map(Lookup::Url, &url, &body);
 
         // 9 malicious of 94: suspicious; 9.57% rounds to 10.
@@ -846,20 +730,13 @@ mod tests {
             "../../../tests/data/samples/virustotal/file_eicar_malicious.json"
         ));
         let sha256 = "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f";
-        let output = map(
-            Lookup::File,
-            &indicator(IndicatorKind::Sha256, sha256),
-            &body,
-        );
+        let output = map(Lookup::File, &indicator(IndicatorKind::Sha256, sha256), &body);
 
         let assessment = &output.assessments[0];
         assert_eq!(assessment.verdict, Verdict::Malicious);
         // 62 of 0+8+0+0+0+0+62+7 = 77 engines, unsupported types included as XSOAR counts them.
         assert_eq!(assessment.score, Some(81));
-        assert_eq!(
-            assessment.reason,
-            "62/77 security vendors flagged it as malicious"
-        );
+        assert_eq!(assessment.reason, "62/77 security vendors flagged it as malicious");
         assert_eq!(
             standard(&output),
             json!({"DetectionEngines": 77, "PositiveDetections": 62,
@@ -890,29 +767,21 @@ mod tests {
         assert_eq!(judge(Some(stats(4, 4)), defaults).0, Verdict::Unknown);
         // Never analysed: unknown without a figure.
         assert_eq!(judge(None, defaults).0, Verdict::Unknown);
-        let empty = Stats {
-            malicious: 0,
-            suspicious: 0,
-            harmless: 0,
-            undetected: 0,
-            engines: 0,
-        };
+        let empty = Stats { malicious: 0, suspicious: 0, harmless: 0, undetected: 0, engines: 0 };
         assert_eq!(empty.percent(), None);
     }
 
     #[test]
     fn not_found_is_not_found() {
-        let (response, _) = sample(include_str!(
-            "../../../tests/data/samples/virustotal/file_not_found_404.json"
-        ));
+        let (response, _) =
+            sample(include_str!("../../../tests/data/samples/virustotal/file_not_found_404.json"));
         assert!(matches!(upstream_error(&response), ProviderError::NotFound));
     }
 
     #[test]
     fn a_wrong_key_is_unauthorized_with_virustotals_words() {
-        let (response, _) = sample(include_str!(
-            "../../../tests/data/samples/virustotal/error_401_wrong_key.json"
-        ));
+        let (response, _) =
+            sample(include_str!("../../../tests/data/samples/virustotal/error_401_wrong_key.json"));
         match upstream_error(&response) {
             ProviderError::Unauthorized(message) => assert_eq!(message, "Wrong API key"),
             other => panic!("expected unauthorized, got {other:?}"),
@@ -925,10 +794,7 @@ mod tests {
             "../../../tests/data/samples/virustotal/error_429_quota_exceeded.json"
         ));
         // No Retry-After: the SDK's minute.
-        assert!(matches!(
-            upstream_error(&response),
-            ProviderError::RateLimited(60)
-        ));
+        assert!(matches!(upstream_error(&response), ProviderError::RateLimited(60)));
     }
 
     #[test]
@@ -956,10 +822,7 @@ mod tests {
             Thresholds::default(),
             false,
         );
-        assert!(matches!(
-            error,
-            Err(ProviderError::Upstream(UpstreamFailure { status: 200, .. }))
-        ));
+        assert!(matches!(error, Err(ProviderError::Upstream(UpstreamFailure { status: 200, .. }))));
     }
 
     #[test]
