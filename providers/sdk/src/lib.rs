@@ -6,7 +6,7 @@
 //! the bindings generated from the `ferret:provider` WIT package: implement
 //! [`Provider`] and call [`register!`].
 //!
-//! ```ignore
+//! ```text
 //! use ferret_provider_sdk::prelude::*;
 //!
 //! struct Echo;
