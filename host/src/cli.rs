@@ -1,0 +1,117 @@
+//! The command line: its grammar and where each subcommand goes.
+
+mod extract;
+mod providers;
+mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use ferret_host::config::Config;
+use ferret_host::dispatch::Ferret;
+use ferret_host::router::Registry;
+use ferret_host::sandbox::Sandbox;
+
+/// Exit status when a command ran but some result is an error entry.
+pub const EXIT_ERROR_ENTRIES: u8 = 1;
+/// Exit status when the command itself was refused.
+pub const EXIT_REFUSED: u8 = 2;
+
+#[derive(Parser)]
+#[command(name = "ferret", version, about = "IOC enrichment with sandboxed threat-intel providers")]
+pub struct Cli {
+    /// Configuration file (default: $FERRET_CONFIG, else ./ferret.toml).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// More log output on standard error (-v info, -vv debug).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run one XSOAR command, e.g. `ferret run '!ip 8.8.8.8'`.
+    Run {
+        /// The command line, with or without the leading `!`.
+        command: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = RunFormat::Table)]
+        format: RunFormat,
+        /// Use only this module file (repeatable), under the same sandbox:
+        /// how a plugin author tries a module.
+        #[arg(long = "provider")]
+        providers: Vec<PathBuf>,
+    },
+    /// List or inspect providers.
+    Providers {
+        #[command(subcommand)]
+        action: ProvidersAction,
+    },
+    /// Print the indicators found in a file (or standard input) and the
+    /// policy gate's decision for each.
+    Extract {
+        /// The input: an alert (JSON), an e-mail (.eml), a CSV feed or
+        /// text; `-` or nothing for standard input.
+        file: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ProvidersAction {
+    /// Every loaded provider: id, version, commands, hosts, secrets, limits.
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// One module file's manifest.
+    Inspect {
+        /// The module.
+        module: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum RunFormat {
+    Xsoar,
+    Json,
+    Table,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ListFormat {
+    Json,
+    Table,
+}
+
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let config = Config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Run { command, format, providers } => {
+            run::run_command(&config, &command, format, &providers).await
+        }
+        Command::Providers { action: ProvidersAction::List { format } } => {
+            let ferret = Ferret::load(&config).await?;
+            providers::print_providers(&ferret.registry, format);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Providers { action: ProvidersAction::Inspect { module, format } } => {
+            let sandbox = Sandbox::new(&config.sandbox, Some(&config.cache_dir()))?;
+            let registry = Registry::load_files(&sandbox, &config, &[module]).await?;
+            providers::print_providers(&registry, format);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Extract { file, format } => extract::extract(&config, file.as_deref(), format),
+    }
+}
