@@ -62,6 +62,10 @@ pub struct CallStats {
     pub instantiate: Duration,
     /// Waiting on the upstream, retries included.
     pub upstream: Duration,
+    /// Running the module's own code once instantiated: wall time less
+    /// instantiation and time spent in host imports. This is the provider's
+    /// work (building requests, parsing answers), not the host's.
+    pub guest: Duration,
     /// The whole call.
     pub total: Duration,
 }
@@ -95,6 +99,10 @@ impl Sandbox {
             .epoch_interruption(true)
             .wasm_component_model(true)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        // For profiling providers: `perf` reads the map to name guest code.
+        if std::env::var_os("FERRET_PERFMAP").is_some() {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         if let Some(dir) = cache_dir {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("failed to create module cache {}", dir.display()))?;
@@ -218,9 +226,11 @@ impl Sandbox {
         })
         .await;
         let state = store.data();
+        let instantiate = state.instantiated.unwrap_or_default();
         let stats = CallStats {
-            instantiate: state.instantiated.unwrap_or_default(),
+            instantiate,
             upstream: state.upstream,
+            guest: state.guest_time().saturating_sub(instantiate),
             total: state.started.elapsed(),
         };
         let result = match outcome {
