@@ -76,7 +76,7 @@ pub fn malformed_json(error: &serde_json::Error) -> ApiError {
 
 /// axum's own refusals of a JSON body, in the service's shape. A syntax
 /// error's text names a line and column, never the content.
-pub fn json_rejection(rejection: JsonRejection) -> ApiError {
+pub fn json_rejection(rejection: JsonRejection, settings: &Settings) -> ApiError {
     match rejection {
         JsonRejection::MissingJsonContentType(_) => unsupported_media_type(),
         JsonRejection::JsonSyntaxError(_) | JsonRejection::JsonDataError(_) => {
@@ -84,7 +84,7 @@ pub fn json_rejection(rejection: JsonRejection) -> ApiError {
         }
         other => {
             let status = other.status();
-            let (kind, message) = standard(status, None);
+            let (kind, message) = standard(status, Some(settings));
             ApiError::new(status, kind, message)
         }
     }

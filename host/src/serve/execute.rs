@@ -23,7 +23,7 @@ pub async fn execute(
 ) -> Response {
     let request = match body {
         Ok(Json(request)) => request,
-        Err(rejection) => return json_rejection(rejection).into_response(),
+        Err(rejection) => return json_rejection(rejection, &service.settings).into_response(),
     };
     match answer(&service.ferret, &request).await {
         Ok(body) => Json(body).into_response(),
