@@ -407,6 +407,43 @@ async fn chunked_post(address: std::net::SocketAddr, path: &str, body: &[u8]) ->
     String::from_utf8_lossy(&answer).into_owned()
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_beyond_the_concurrency_limit_wait_their_turn() {
+    let fake = Fake::start().await;
+    fake.never_answer("GET", "/api/v2/check");
+    // Each command ends a second after it started, when its request to the
+    // upstream gives up.
+    let text = format!("[sandbox]\nhttp_timeout_seconds = 1\n{}", configuration(&fake));
+    let ferret = Arc::new(ferret(&text, &[provider_module("abuseipdb")]).await);
+    let settings = ferret_host::serve::Settings {
+        max_concurrent_requests: 1,
+        ..serve_settings(Duration::from_secs(60))
+    };
+    let served = support::serve(ferret, settings).await;
+
+    let requests: Vec<_> = ["203.0.113.1", "203.0.113.2"]
+        .into_iter()
+        .map(|ip| {
+            let url = served.url();
+            let request = json!({"command": "abuseipdb-check-ip", "args": {"ip": ip}});
+            tokio::spawn(async move { post(&url, "/v1/execute", &request).await })
+        })
+        .collect();
+    while fake.seen().is_empty() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Half a second into the first command, the second has not started.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(fake.seen().len(), 1);
+    // Both are answered in the end, one after the other.
+    for request in requests {
+        let (status, body) = request.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{body:#}");
+    }
+    assert_eq!(fake.seen().len(), 2);
+    served.stop().await.unwrap();
+}
+
 /// Runs the built binary with `args`, `stdin` as its input, an empty
 /// configuration and no `FERRET_*` variable from the caller.
 fn ferret_binary(args: &[&str], stdin: &str) -> std::process::Output {
