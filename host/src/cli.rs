@@ -1,8 +1,10 @@
 //! The command line: its grammar and where each subcommand goes.
 
+mod exec;
 mod extract;
 mod providers;
 mod run;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -62,6 +64,19 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
+    /// Serve XSOAR commands over HTTP: POST /v1/execute, GET /v1/commands,
+    /// GET /v1/health. Stops on SIGINT or SIGTERM after answering the
+    /// requests in flight.
+    Serve {
+        /// Address and port (default: [serve] listen, else 127.0.0.1:8700).
+        /// Any address but loopback needs a token.
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Read one request `{"command": ..., "args": {...}}` from standard
+    /// input and print the body POST /v1/execute would answer; exit status
+    /// 2 when the request is refused.
+    Exec,
 }
 
 #[derive(Subcommand)]
@@ -113,5 +128,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Extract { file, format } => extract::extract(&config, file.as_deref(), format),
+        Command::Serve { listen } => serve::serve(&config, listen.as_deref()).await,
+        Command::Exec => exec::exec(&config).await,
     }
 }

@@ -14,6 +14,10 @@ use serde::Deserialize;
 /// Environment variable naming the configuration file.
 pub const CONFIG_ENV: &str = "FERRET_CONFIG";
 
+/// Environment variable holding the HTTP service's bearer token; it wins
+/// over `[serve] token`.
+pub const SERVE_TOKEN_ENV: &str = "FERRET_SERVE_TOKEN";
+
 /// The whole configuration file.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -38,6 +42,38 @@ pub struct Config {
     /// Per-provider settings, keyed by provider id.
     #[serde(default)]
     pub providers: BTreeMap<String, ProviderConfig>,
+    /// The HTTP service, `ferret serve`.
+    #[serde(default)]
+    pub serve: ServeConfig,
+}
+
+/// The HTTP service's settings, `[serve]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServeConfig {
+    /// Address and port to listen on when `--listen` is not given.
+    pub listen: String,
+    /// Bearer token every client must send. Without one the service only
+    /// listens on loopback addresses. `FERRET_SERVE_TOKEN` wins over it.
+    pub token: Option<Secret>,
+    /// Largest request body, in bytes.
+    pub max_body_bytes: u64,
+    /// Commands run at once; later requests wait their turn.
+    pub max_concurrent_requests: u32,
+    /// Time one request may take, waiting its turn included, in seconds.
+    pub request_timeout_seconds: u64,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8700".to_owned(),
+            token: None,
+            max_body_bytes: 1024 * 1024,
+            max_concurrent_requests: 64,
+            request_timeout_seconds: 120,
+        }
+    }
 }
 
 /// The policy gate's settings.
@@ -133,8 +169,9 @@ pub struct RateLimitOverride {
     pub per_day: Option<u32>,
 }
 
-/// A secret value. Its `Debug` and `Display` never show it.
-#[derive(Clone, PartialEq, Eq)]
+/// A secret value. Its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
 pub struct Secret(String);
 
 impl Secret {
@@ -196,6 +233,17 @@ impl Config {
         if let Some((name, _)) = zero {
             bail!("sandbox.{name} must be above zero");
         }
+        let serve = &self.serve;
+        let zero = [
+            ("max_body_bytes", serve.max_body_bytes),
+            ("max_concurrent_requests", u64::from(serve.max_concurrent_requests)),
+            ("request_timeout_seconds", serve.request_timeout_seconds),
+        ]
+        .into_iter()
+        .find(|(_, value)| *value == 0);
+        if let Some((name, _)) = zero {
+            bail!("serve.{name} must be above zero");
+        }
         for (id, provider) in &self.providers {
             if let Some(base) = &provider.base_url {
                 let url = url::Url::parse(base)
@@ -226,6 +274,13 @@ impl Config {
                 .or_else(|| (name == "api-key").then(|| provider.api_key.clone()).flatten())
         });
         from_env.or(from_file).filter(|value| !value.is_empty()).map(Secret::new)
+    }
+
+    /// The HTTP service's bearer token: `FERRET_SERVE_TOKEN` first, then
+    /// `[serve] token`; an empty value counts as none.
+    pub fn serve_token(&self) -> Option<Secret> {
+        let from_env = std::env::var(SERVE_TOKEN_ENV).ok().map(Secret::new);
+        from_env.or_else(|| self.serve.token.clone()).filter(|token| !token.expose().is_empty())
     }
 
     /// Where compiled modules are cached.
@@ -299,6 +354,17 @@ mod tests {
         assert_eq!(error.to_string(), "sandbox.http_timeout_seconds must be above zero");
         let error = Config::parse("[sandbox]\nmax_output_bytes = 0\n").unwrap_err();
         assert_eq!(error.to_string(), "sandbox.max_output_bytes must be above zero");
+    }
+
+    #[test]
+    fn the_serve_table_reads_its_token_without_showing_it() {
+        let config = Config::parse("[serve]\ntoken = \"s3cret-token\"\n").unwrap();
+        assert_eq!(config.serve.token.as_ref().unwrap().expose(), "s3cret-token");
+        assert_eq!(config.serve.listen, "127.0.0.1:8700");
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("s3cret-token"), "{shown}");
+        let error = Config::parse("[serve]\nrequest_timeout_seconds = 0\n").unwrap_err();
+        assert_eq!(error.to_string(), "serve.request_timeout_seconds must be above zero");
     }
 
     #[test]

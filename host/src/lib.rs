@@ -9,7 +9,8 @@
 //! - [`sandbox`]: compiling modules and running each call under its limits;
 //! - [`dispatch`]: one command end to end, indicator by indicator;
 //! - [`scoring`]: verdicts as DBot scores and reliability grades;
-//! - [`output`]: XSOAR entries, tables and JSON.
+//! - [`output`]: XSOAR entries, tables and JSON;
+//! - [`serve`]: the HTTP service, XSOAR commands as JSON.
 //!
 //! [`config`] holds the operator's settings.
 
@@ -22,3 +23,4 @@ pub mod output;
 pub mod router;
 pub mod sandbox;
 pub mod scoring;
+pub mod serve;

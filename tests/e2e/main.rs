@@ -21,3 +21,9 @@ mod commands;
 
 // The `ferret` binary: run, providers list, providers inspect.
 mod cli;
+
+// The HTTP service: entries, refusals, token, JSON errors, timeout, stop.
+mod serve;
+
+// The XSOAR bridge in Python, over HTTP and through `ferret exec`.
+mod bridge;

@@ -407,3 +407,50 @@ pub fn error_text(entry: &Value) -> String {
     assert_eq!(entry["ContentsFormat"], "text", "{entry:#}");
     entry["Contents"].as_str().expect("error contents are text").to_owned()
 }
+
+/// The bearer token of services the tests start; no answer may show it.
+pub const SERVE_TOKEN: &str = "serve-token-7d2e41";
+
+/// A `ferret serve` on `127.0.0.1:<free port>` in this process, stopped
+/// (gracefully) by [`Served::stop`].
+pub struct Served {
+    pub address: SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+/// Settings for a test service: the test token, a 64 KiB body limit, eight
+/// commands at once and `timeout` per request.
+pub fn serve_settings(timeout: Duration) -> ferret_host::serve::Settings {
+    ferret_host::serve::Settings {
+        token: Some(ferret_host::config::Secret::new(SERVE_TOKEN)),
+        max_body_bytes: 64 * 1024,
+        max_concurrent_requests: 8,
+        request_timeout: timeout,
+    }
+}
+
+/// Starts the service for `ferret` with `settings`.
+pub async fn serve(ferret: Arc<Ferret>, settings: ferret_host::serve::Settings) -> Served {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let service = ferret_host::serve::Service::new(ferret, settings);
+    let task = tokio::spawn(ferret_host::serve::serve(listener, service, async move {
+        let _ = stopped.await;
+    }));
+    Served { address, stop, task }
+}
+
+impl Served {
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// Signals shutdown and waits until the service has stopped.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.task.await.expect("the service task ends without panicking")
+    }
+}

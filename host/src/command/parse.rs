@@ -53,9 +53,7 @@ pub fn parse_command_line(text: &str) -> Result<CommandLine, ParseError> {
     let mut tokens = tokenize(text)?.into_iter();
     let first = tokens.next().ok_or(ParseError::Empty)?;
     let name = first.text.strip_prefix('!').unwrap_or(&first.text).to_owned();
-    let name_ok =
-        !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if first.quoted || !name_ok {
+    if first.quoted || !is_command_name(&name) {
         return Err(ParseError::BadName(first.text));
     }
 
@@ -74,6 +72,12 @@ pub fn parse_command_line(text: &str) -> Result<CommandLine, ParseError> {
         }
     }
     Ok(CommandLine { name, arguments, bare })
+}
+
+/// Whether `name` (without `!`) can name a command: ASCII letters,
+/// digits, `-` and `_`.
+pub(crate) fn is_command_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// One word of a command line, quotes removed. `equals` is the byte
