@@ -11,13 +11,15 @@
 //! - [`scoring`]: verdicts as DBot scores and reliability grades;
 //! - [`output`]: XSOAR entries, tables and JSON.
 //!
-//! [`config`] holds the operator's settings.
+//! [`config`] holds the operator's settings; [`integration`] writes the
+//! Cortex XSOAR integration YAML from the providers' manifests.
 
 #![forbid(unsafe_code)]
 
 pub mod command;
 pub mod config;
 pub mod dispatch;
+pub mod integration;
 pub mod output;
 pub mod router;
 pub mod sandbox;
