@@ -21,3 +21,10 @@ mod commands;
 
 // The `ferret` binary: run, providers list, providers inspect.
 mod cli;
+
+// The XSOAR integration YAMLs: current with the providers, and their content.
+mod integration_yaml;
+
+// Context keys of the vendor and standard objects, one by one, against the
+// real integrations' and the YAML's declarations.
+mod context_keys;
