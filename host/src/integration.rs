@@ -594,6 +594,18 @@ mod tests {
     }
 
     #[test]
+    fn values_stay_limited_when_only_the_limiting_provider_declares_the_argument() {
+        let (first, mut second) = two_providers();
+        second.commands[0].arguments.retain(|argument| argument.name != "verbose");
+        let yaml = combined(&[&first, &second], None).unwrap();
+        // The host hands `verbose` to First alone, which checks its values.
+        let verbose = &yaml.command("ip").unwrap().arguments[2];
+        assert_eq!(verbose.name, "verbose");
+        assert_eq!(verbose.predefined, ["true", "false"]);
+        assert!(!verbose.required);
+    }
+
+    #[test]
     fn only_one_argument_takes_the_bare_value() {
         let mut spec = command("x-ip", "ip", vec![indicator_argument("ip"), argument("other")]);
         spec.arguments[1].is_default = true;
