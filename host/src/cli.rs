@@ -2,6 +2,7 @@
 
 mod exec;
 mod extract;
+mod integration;
 mod providers;
 mod run;
 mod serve;
@@ -77,6 +78,37 @@ pub enum Command {
     /// input and print the body POST /v1/execute would answer; exit status
     /// 2 when the request is refused.
     Exec,
+    /// The Cortex XSOAR integration YAML for the enabled providers.
+    Integration {
+        #[command(subcommand)]
+        action: IntegrationAction,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum IntegrationAction {
+    /// One integration YAML: `Ferret` with every enabled provider's
+    /// commands, or one provider under its vendor's brand.
+    Yaml {
+        /// Only this provider (id or brand), named after the vendor's
+        /// brand, e.g. `abuseipdb` gives the `AbuseIPDB` integration.
+        #[arg(long)]
+        brand: Option<String>,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Inline this bridge script (XSOAR's unified form, ready to
+        /// upload); without it the script is `-`, kept in a file beside.
+        #[arg(long)]
+        script: Option<PathBuf>,
+    },
+    /// Write `Ferret.yml` and `brands/<Brand>.yml` for every enabled
+    /// provider into a folder, inlining the folder's `ferret.py` if any.
+    Write {
+        /// The folder.
+        #[arg(default_value = "integration")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -130,5 +162,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Extract { file, format } => extract::extract(&config, file.as_deref(), format),
         Command::Serve { listen } => serve::serve(&config, listen.as_deref()).await,
         Command::Exec => exec::exec(&config).await,
+        Command::Integration { action: IntegrationAction::Yaml { brand, output, script } } => {
+            integration::yaml(&config, brand.as_deref(), output.as_deref(), script.as_deref()).await
+        }
+        Command::Integration { action: IntegrationAction::Write { dir } } => {
+            integration::write_all(&config, &dir).await
+        }
     }
 }

@@ -12,13 +12,15 @@
 //! - [`output`]: XSOAR entries, tables and JSON;
 //! - [`serve`]: the HTTP service, XSOAR commands as JSON.
 //!
-//! [`config`] holds the operator's settings.
+//! [`config`] holds the operator's settings; [`integration`] writes the
+//! Cortex XSOAR integration YAML from the providers' manifests.
 
 #![forbid(unsafe_code)]
 
 pub mod command;
 pub mod config;
 pub mod dispatch;
+pub mod integration;
 pub mod output;
 pub mod router;
 pub mod sandbox;

@@ -25,8 +25,8 @@ use wasmtime::{
 
 pub use bindings::{
     Argument, ArgumentSpec, Assessment, CommandOutput, CommandRequest, CommandSpec, Indicator,
-    IndicatorKind, Manifest, ProviderError, Reliability, SecretPlacement, Table, UpstreamFailure,
-    Verdict,
+    IndicatorKind, Manifest, OutputSpec, ProviderError, RateLimits, Reliability, SecretPlacement,
+    Table, UpstreamFailure, Verdict,
 };
 pub use failure::{SandboxFailure, Violation};
 pub use grant::{Grant, missing_secrets};

@@ -27,3 +27,10 @@ mod serve;
 
 // The XSOAR bridge in Python, over HTTP and through `ferret exec`.
 mod bridge;
+
+// The XSOAR integration YAMLs: current with the providers, and their content.
+mod integration_yaml;
+
+// Context keys of the vendor and standard objects, one by one, against the
+// real integrations' and the YAML's declarations.
+mod context_keys;

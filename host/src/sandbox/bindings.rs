@@ -15,6 +15,6 @@ wasmtime::component::bindgen!({
 
 pub use ferret::provider::types::{
     Argument, ArgumentSpec, Assessment, CommandOutput, CommandRequest, CommandSpec, Indicator,
-    IndicatorKind, Manifest, ProviderError, Reliability, SecretPlacement, Table, UpstreamFailure,
-    Verdict,
+    IndicatorKind, Manifest, OutputSpec, ProviderError, RateLimits, Reliability, SecretPlacement,
+    Table, UpstreamFailure, Verdict,
 };

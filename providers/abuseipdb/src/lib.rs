@@ -163,7 +163,9 @@ fn check_ip_command() -> CommandBuilder {
             .default_value("true"),
         )
         .argument(threshold_argument())
-        .context("AbuseIPDB", "IP.Address");
+        .context("AbuseIPDB", "IP.Address")
+        .output("/IP.Geo.Country", "String", "The country in which the address is located.")
+        .output("/IP.Geo.CountryCode", "String", "ISO 3166 code of that country.");
     with_ip_outputs(command)
 }
 
@@ -175,7 +177,13 @@ fn check_block_command() -> CommandBuilder {
             ArgumentBuilder::new("limit", "Most reported addresses to return.").default_value("40"),
         )
         .argument(threshold_argument())
-        .context("AbuseIPDB", "IP.Address");
+        .context("AbuseIPDB", "IP.Address")
+        // The network is the indicator given, but each reported address in
+        // it gets its own score and standard IP object.
+        .output("/IP.Address", "String", "A reported address in the network.")
+        .output("/IP.Geo.CountryCode", "String", "ISO 3166 code of the address's country.")
+        .output("/IP.Malicious.Vendor", "String", "For a malicious address, the vendor.")
+        .output("/IP.Malicious.Description", "String", "For a malicious address, why.");
     with_ip_outputs(command)
 }
 
@@ -212,7 +220,7 @@ fn check_ip(request: &CommandRequest) -> Result<CommandOutput, ProviderError> {
     }
     let body: Value = response.json()?;
 
-    map_check(indicator, &body, thresholds)
+    map_check(indicator, &body, thresholds, verbose)
 }
 
 fn check_block(request: &CommandRequest) -> Result<CommandOutput, ProviderError> {
@@ -303,11 +311,13 @@ fn upstream_error(response: &Response) -> ProviderError {
 
 // Response mapping.
 
-/// Maps a `/check` answer for `indicator` to context, verdict and table.
+/// Maps a `/check` answer for `indicator` to context, verdict and table;
+/// with `verbose`, the reports' categories are counted too.
 fn map_check(
     indicator: &Indicator,
     body: &Value,
     thresholds: Thresholds,
+    verbose: bool,
 ) -> Result<CommandOutput, ProviderError> {
     let data = data_object(body)?;
     let score = number_field(data, "abuseConfidenceScore");
@@ -333,8 +343,9 @@ fn map_check(
         "Geo": geo.clone(),
     });
     // Only a verbose answer lists the reports; without them there are no
-    // counts to give, which is not the same as zero.
-    if let Some(reports) = data.get("reports").and_then(Value::as_array) {
+    // counts to give, which is not the same as zero. As in XSOAR's
+    // integration, the counts follow the argument, not what came back.
+    if let Some(reports) = data.get("reports").and_then(Value::as_array).filter(|_| verbose) {
         ip["Reports"] = Value::Object(count_categories(reports));
     }
     if verdict == Verdict::Malicious {
@@ -580,7 +591,7 @@ mod tests {
         let (_, body) = sample(include_str!(
             "../../../tests/data/samples/abuseipdb/check_malicious_verbose.json"
         ));
-        let output = map_check(&ipv4("203.0.113.45"), &body, Thresholds::default()).unwrap();
+        let output = map_check(&ipv4("203.0.113.45"), &body, Thresholds::default(), true).unwrap();
 
         let assessment = &output.assessments[0];
         assert_eq!(assessment.verdict, Verdict::Malicious);
@@ -622,12 +633,22 @@ mod tests {
     }
 
     #[test]
+    fn without_verbose_no_report_counts_are_written() {
+        let (_, body) = sample(include_str!(
+            "../../../tests/data/samples/abuseipdb/check_malicious_verbose.json"
+        ));
+        let output = map_check(&ipv4("203.0.113.45"), &body, Thresholds::default(), false).unwrap();
+        assert!(context(&output)[0]["IP"].get("Reports").is_none());
+        assert_eq!(context(&output)[0]["IP"]["TotalReports"], 1043);
+    }
+
+    #[test]
     fn the_threshold_argument_moves_the_malicious_line() {
         let (_, body) = sample(include_str!(
             "../../../tests/data/samples/abuseipdb/check_malicious_verbose.json"
         ));
         let strict = Thresholds { suspicious: 20, malicious: 101 };
-        let output = map_check(&ipv4("203.0.113.45"), &body, strict).unwrap();
+        let output = map_check(&ipv4("203.0.113.45"), &body, strict, true).unwrap();
 
         // 100 is under a threshold of 101: suspicious, and no Malicious block.
         assert_eq!(output.assessments[0].verdict, Verdict::Suspicious);
@@ -639,7 +660,8 @@ mod tests {
         let (_, body) = sample(include_str!(
             "../../../tests/data/samples/abuseipdb/check_clean_unreported.json"
         ));
-        let output = map_check(&ipv4("198.51.100.20"), &body, Thresholds::default()).unwrap();
+        let output =
+            map_check(&ipv4("198.51.100.20"), &body, Thresholds::default(), false).unwrap();
 
         let assessment = &output.assessments[0];
         assert_eq!(assessment.verdict, Verdict::Unknown);
@@ -701,7 +723,8 @@ mod tests {
 
     #[test]
     fn an_answer_without_data_is_an_upstream_failure() {
-        let error = map_check(&ipv4("8.8.8.8"), &json!({"errors": []}), Thresholds::default());
+        let error =
+            map_check(&ipv4("8.8.8.8"), &json!({"errors": []}), Thresholds::default(), true);
         assert!(matches!(error, Err(ProviderError::Upstream(UpstreamFailure { status: 200, .. }))));
     }
 

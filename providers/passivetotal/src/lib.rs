@@ -129,6 +129,15 @@ fn whois_command() -> CommandBuilder {
                 .one_of(&["true", "false"]),
         )
         .context("PassiveTotal.WHOIS", "domain")
+        .output("/Domain.WHOIS.CreationDate", "Date", "When the domain was registered.")
+        .output("/Domain.WHOIS.UpdatedDate", "Date", "When its registration last changed.")
+        .output("/Domain.WHOIS.ExpirationDate", "Date", "When its registration expires.")
+        .output("/Domain.WHOIS.NameServers", "String", "The domain's name servers.")
+        .output("/Domain.WHOIS.Registrar.Name", "String", "The domain's registrar.")
+        .output("/Domain.Registrant.Name", "String", "The registrant's name.")
+        .output("/Domain.Registrant.Email", "String", "The registrant's e-mail address.")
+        .output("/Domain.Registrant.Phone", "String", "The registrant's telephone number.")
+        .output("/Domain.Organization", "String", "The registrant's organisation.")
         .output("domain", "String", "The domain.")
         .output("registrar", "String", "The registrar.")
         .output("registered", "Date", "When the domain was registered.")
@@ -165,6 +174,7 @@ fn reputation_command(lookup: Lookup) -> CommandBuilder {
         .output("tld", "String", "The top-level domain (domains only).")
         .output("country", "String", "Country of the address (IPs only).")
         .output("autonomousSystemNumber", "Number", "AS number of the address (IPs only).")
+        .output(&format!("/{noun}.Tags"), "String", "Tags PassiveTotal users gave it.")
 }
 
 // Requests.

@@ -127,7 +127,11 @@ fn host_command() -> CommandBuilder {
     let command = CommandBuilder::new(HOST, "Returns the services Shodan found on an IP address.")
         .alias("ip")
         .indicator("ip", "IP addresses to look up.", &[IndicatorKind::Ipv4, IndicatorKind::Ipv6])
-        .context("Shodan.IP", "Address");
+        .context("Shodan.IP", "Address")
+        .output("/IP.ASN", "String", "The autonomous system, e.g. AS15169.")
+        .output("/IP.Hostname", "String", "The address's first host name.")
+        .output("/IP.Geo.Country", "String", "The address's country.")
+        .output("/IP.Geo.Location", "String", "Latitude and longitude, as lat:long.");
     IP_OUTPUTS.iter().fold(command, |command, (path, kind, text)| command.output(path, kind, text))
 }
 

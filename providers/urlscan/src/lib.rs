@@ -113,6 +113,9 @@ fn with_result_outputs(command: CommandBuilder) -> CommandBuilder {
     RESULT_OUTPUTS
         .iter()
         .fold(command, |command, (path, kind, text)| command.output(path, kind, text))
+        .output("/URL.ASN", "String", "The ASN of the page's server.")
+        .output("/URL.ASOwner", "String", "The owner of that ASN.")
+        .output("/URL.Geo.Country", "String", "The country of the page's server.")
 }
 
 fn url_command() -> CommandBuilder {
@@ -184,7 +187,15 @@ fn get_result_command() -> CommandBuilder {
         "Fetches a scan's result; a scan still running is reported as such, not as an error.",
     )
     .argument(ArgumentBuilder::new("uuid", "The scan's UUID, from urlscan-submit.").required())
-    .context("URLScan", "URL");
+    .context("URLScan", "URL")
+    .output("/DBotScore.Indicator", "String", "The URL scanned.")
+    .output("/DBotScore.Type", "String", "The indicator type, url.")
+    .output("/DBotScore.Vendor", "String", "The vendor used to calculate the score.")
+    .output("/DBotScore.Score", "Number", "The actual score.")
+    .output("/DBotScore.Reliability", "String", "Reliability of the source.")
+    .output("/URL.Data", "String", "The URL scanned.")
+    .output("/URL.Malicious.Vendor", "String", "For a malicious URL, the vendor.")
+    .output("/URL.Malicious.Description", "String", "For a malicious URL, why.");
     with_result_outputs(command)
 }
 

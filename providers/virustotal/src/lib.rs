@@ -155,6 +155,38 @@ impl Provider for VirusTotal {
 register!(VirusTotal);
 
 fn command(name: &str, lookup: Lookup) -> CommandBuilder {
+    let command = vendor_outputs(name, lookup);
+    let noun = lookup.noun();
+    let standard = |path: &str| format!("/{noun}.{path}");
+    let command = command
+        .output(&standard("DetectionEngines"), "Number", "Engines that analysed the indicator.")
+        .output(&standard("PositiveDetections"), "Number", "Engines that flagged it malicious.");
+    let extra: &[(&str, &str, &str)] = match lookup {
+        Lookup::Ip => &[
+            ("ASN", "Number", "The autonomous system number."),
+            ("ASOwner", "String", "The autonomous system's owner."),
+            ("Geo.Country", "String", "ISO 3166 code of the address's country."),
+        ],
+        Lookup::Domain => &[
+            ("Registrar.Name", "String", "The domain's registrar."),
+            ("CreationDate", "Date", "When the domain was registered."),
+            ("UpdatedDate", "Date", "When its registration last changed."),
+            ("ExpirationDate", "Date", "When its registration expires."),
+        ],
+        Lookup::Url => &[],
+        Lookup::File => &[
+            ("SSDeep", "String", "The file's SSDeep fuzzy hash."),
+            ("Size", "Number", "The file's size in bytes."),
+            ("Type", "String", "The file's type as VirusTotal describes it."),
+        ],
+    };
+    extra
+        .iter()
+        .fold(command, |command, (path, kind, text)| command.output(&standard(path), kind, text))
+}
+
+/// The command with its arguments and its `VirusTotal.<noun>` outputs.
+fn vendor_outputs(name: &str, lookup: Lookup) -> CommandBuilder {
     let noun = lookup.noun();
     let argument = lookup.argument();
     CommandBuilder::new(name, &format!("Gets VirusTotal's reputation of {}.", lookup.plural()))
