@@ -35,6 +35,8 @@ mod errors;
 mod http;
 mod manifest;
 mod output;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 /// The bindings generated from `wit/`. Providers use the re-exports instead.
 #[doc(hidden)]
@@ -62,7 +64,7 @@ pub use bindings::ferret::provider::types::{
 pub use errors::{rate_limited_from, status_error};
 pub use http::{Request, Response};
 pub use manifest::{ArgumentBuilder, CommandBuilder, ManifestBuilder};
-pub use output::{Output, assess};
+pub use output::{Output, assess, without_nulls};
 
 /// What a provider implements. The host calls these through the component
 /// boundary; [`register!`] connects them.
@@ -208,6 +210,6 @@ pub mod prelude {
         ArgumentBuilder, Assessment, CommandBuilder, CommandOutput, CommandRequest, Indicator,
         IndicatorKind, LogLevel, Manifest, ManifestBuilder, Output, Provider, ProviderError,
         Reliability, Request, Response, SecretPlacement, Verdict, assess, log, register, setting,
-        setting_u32, status_error,
+        setting_u32, status_error, without_nulls,
     };
 }
