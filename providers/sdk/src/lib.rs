@@ -8,19 +8,23 @@
 //!
 //! ```text
 //! use ferret_provider_sdk::prelude::*;
+//! use serde_json::Value;
 //!
 //! struct Echo;
 //!
 //! impl Provider for Echo {
 //!     fn manifest() -> Manifest {
 //!         ManifestBuilder::new("echo", "Echo", "https://echo.example")
-//!             .command(CommandBuilder::new("echo-ip").indicator("ip", &[IndicatorKind::Ipv4]))
+//!             .command(
+//!                 CommandBuilder::new("echo-ip", "Echoes what the upstream says of an IP.")
+//!                     .indicator("ip", "Addresses to look up.", &[IndicatorKind::Ipv4]),
+//!             )
 //!             .build()
 //!     }
 //!
 //!     fn run(request: CommandRequest) -> Result<CommandOutput, ProviderError> {
 //!         let answer = Request::get("/ip").query("q", request.value("ip")).send()?;
-//!         Ok(Output::new().raw(answer.json::<serde_json::Value>()?).build())
+//!         Ok(Output::new().raw(&answer.success_json::<Value>()?).build())
 //!     }
 //!
 //!     fn check() -> Result<(), ProviderError> {
@@ -30,6 +34,9 @@
 //!
 //! register!(Echo);
 //! ```
+//!
+//! `providers/README.md` is the author's guide: the manifest, requests and
+//! errors, output and verdicts, building the component and trying it.
 
 mod errors;
 mod http;
