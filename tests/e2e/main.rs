@@ -16,6 +16,15 @@ mod virustotal;
 // Every AbuseIPDB sample, and `!ip` against the real integration's shape.
 mod abuseipdb;
 
+// The other six providers: every sample, the request each one answers,
+// the entry it gives.
+mod malwarebazaar;
+mod misp;
+mod passivetotal;
+mod safebrowsing;
+mod shodan;
+mod urlscan;
+
 // Refusals, fan-out failures, the policy gate, secrets, contract, redirects.
 mod commands;
 

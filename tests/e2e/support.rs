@@ -105,6 +105,7 @@ pub struct Seen {
     pub path: String,
     pub query: Vec<(String, String)>,
     pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
 }
 
 impl Seen {
@@ -160,9 +161,9 @@ impl Fake {
         let state = Arc::new(Mutex::new(FakeState::default()));
         let shared = Arc::clone(&state);
         let app = axum::Router::new().fallback(
-            move |method: Method, uri: Uri, headers: HeaderMap, _body: Bytes| {
+            move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
                 let state = Arc::clone(&shared);
-                async move { answer(&state, method, uri, headers).await }
+                async move { answer(&state, method, uri, headers, body).await }
             },
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
@@ -273,6 +274,7 @@ async fn answer(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    body: Bytes,
 ) -> Response {
     let query: Vec<(String, String)> =
         url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
@@ -288,6 +290,7 @@ async fn answer(
                 (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned())
             })
             .collect(),
+        body: body.to_vec(),
     };
     let behaviour = {
         let mut state = state.lock().unwrap();
@@ -453,4 +456,103 @@ impl Served {
         let _ = self.stop.send(());
         self.task.await.expect("the service task ends without panicking")
     }
+}
+// Request bodies, text answers and samples served away from their own
+// path: what the providers that POST, and the error samples recorded on
+// another endpoint, need.
+
+impl Seen {
+    /// The request body as JSON, failing when it is not JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|error| {
+            panic!("{} {}: the body is not JSON ({error}): {}", self.method, self.path, self.text())
+        })
+    }
+
+    /// The request body as `application/x-www-form-urlencoded` pairs.
+    pub fn form(&self) -> Vec<(String, String)> {
+        url::form_urlencoded::parse(&self.body)
+            .map(|(name, value)| (name.into_owned(), value.into_owned()))
+            .collect()
+    }
+
+    /// The request body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+impl Sample {
+    /// The body as the upstream sent it: a JSON body as JSON text, a text
+    /// body (a sample whose `body` is a JSON string) as that text.
+    pub fn body_text(&self) -> String {
+        match &self.body {
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// A whole sample file as JSON, for what [`Sample`] leaves out: the
+/// `request.body` the recorded request carried.
+pub fn sample_file(provider: &str, name: &str) -> Value {
+    let file = workspace().join("tests/data/samples").join(provider).join(format!("{name}.json"));
+    let text = std::fs::read_to_string(&file)
+        .unwrap_or_else(|error| panic!("{}: {error}", file.display()));
+    serde_json::from_str(&text).unwrap_or_else(|error| panic!("{}: {error}", file.display()))
+}
+
+impl Fake {
+    /// Serves a sample's status, headers and body at `method path` with
+    /// the query pairs given: for an answer recorded on one endpoint that
+    /// the provider meets on another, or for a query the provider words
+    /// differently from the recording. Text bodies are sent as text.
+    pub fn serve_at(&self, sample: &Sample, method: &str, path: &str, query: &[(&str, &str)]) {
+        let headers: Vec<(&str, &str)> =
+            sample.headers.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect();
+        self.reply(method, path, query, sample.status, &headers, &sample.body_text());
+    }
+}
+
+/// A provider table with secrets beyond `api_key`, e.g. PassiveTotal's
+/// `username`.
+pub fn provider_table_with_secrets(id: &str, fake: &Fake, secrets: &[(&str, &str)]) -> String {
+    let mut text = provider_table(id, fake);
+    text.push_str(&format!("[providers.{id}.secrets]\n"));
+    for (name, value) in secrets {
+        text.push_str(&format!("{name} = {value:?}\n"));
+    }
+    text
+}
+
+/// The vendor context objects an entry wrote under `key`.
+pub fn context<'a>(entry: &'a Value, key: &str) -> &'a Vec<Value> {
+    entry["EntryContext"][key]
+        .as_array()
+        .unwrap_or_else(|| panic!("no `{key}` in the context of {entry:#}"))
+}
+
+/// The sorted context keys of an entry.
+pub fn context_keys(entry: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = entry["EntryContext"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no EntryContext in {entry:#}"))
+        .keys()
+        .cloned()
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// Asserts that an entry is the note for an indicator no source knows:
+/// `No results found`, score 0, with the DBotScore naming `vendor`.
+pub fn assert_no_results(entry: &Value, indicator: &str, kind: &str, vendor: &str) {
+    assert_eq!(entry["Type"], 1, "{entry:#}");
+    assert_eq!(entry["Contents"], "No results found", "{entry:#}");
+    let score = dbot(entry);
+    assert_eq!(score["Indicator"], indicator, "{entry:#}");
+    assert_eq!(score["Type"], kind, "{entry:#}");
+    assert_eq!(score["Vendor"], vendor, "{entry:#}");
+    assert_eq!(score["Score"], 0, "{entry:#}");
+    assert_eq!(score["Message"], "No results found", "{entry:#}");
 }

@@ -508,41 +508,11 @@ fn percent(score: u64) -> u8 {
     score.min(100) as u8
 }
 
-/// Drops null fields, as XSOAR's `createContext(removeNull=True)` does, so
-/// an absent upstream field is absent in the context too.
-fn without_nulls(value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .filter(|(_, value)| !value.is_null())
-                .map(|(key, value)| (key, without_nulls(value)))
-                .collect(),
-        ),
-        other => other,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use ferret_provider_sdk::Argument;
-
-    /// A sample file's `status`, `headers` and `body` as the SDK's response.
-    fn sample(text: &str) -> (Response, Value) {
-        let sample: Value = serde_json::from_str(text).expect("sample is JSON");
-        let headers = sample["headers"]
-            .as_object()
-            .expect("sample has headers")
-            .iter()
-            .map(|(name, value)| (name.to_ascii_lowercase(), value.as_str().unwrap().to_owned()))
-            .collect();
-        let response = Response {
-            status: sample["status"].as_u64().unwrap() as u16,
-            headers,
-            body: serde_json::to_vec(&sample["body"]).unwrap(),
-        };
-        (response, sample["body"].clone())
-    }
+    use ferret_provider_sdk::testing::sample;
 
     fn ipv4(value: &str) -> Indicator {
         Indicator { kind: IndicatorKind::Ipv4, value: value.to_owned() }

@@ -462,22 +462,7 @@ fn without_empty(value: Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A sample file's `status`, `headers` and `body` as the SDK's response.
-    fn sample(text: &str) -> Response {
-        let sample: Value = serde_json::from_str(text).expect("sample is JSON");
-        let headers = sample["headers"]
-            .as_object()
-            .expect("sample has headers")
-            .iter()
-            .map(|(name, value)| (name.to_ascii_lowercase(), value.as_str().unwrap().to_owned()))
-            .collect();
-        Response {
-            status: sample["status"].as_u64().unwrap() as u16,
-            headers,
-            body: serde_json::to_vec(&sample["body"]).unwrap(),
-        }
-    }
+    use ferret_provider_sdk::testing::sample;
 
     fn domain(value: &str) -> Indicator {
         Indicator { kind: IndicatorKind::Domain, value: value.to_owned() }
@@ -523,7 +508,7 @@ mod tests {
 
     #[test]
     fn pdns_hit_gives_one_object_a_record() {
-        let response =
+        let (response, _) =
             sample(include_str!("../../../tests/data/samples/passivetotal/dns_passive_hit.json"));
         let output = map_pdns(&read_answer(&response).unwrap()).unwrap();
 
@@ -542,14 +527,14 @@ mod tests {
 
     #[test]
     fn pdns_without_records_is_not_found() {
-        let response =
+        let (response, _) =
             sample(include_str!("../../../tests/data/samples/passivetotal/dns_passive_empty.json"));
         assert!(matches!(map_pdns(&read_answer(&response).unwrap()), Err(ProviderError::NotFound)));
     }
 
     #[test]
     fn whois_is_flattened_and_fills_the_standard_domain() {
-        let response =
+        let (response, _) =
             sample(include_str!("../../../tests/data/samples/passivetotal/whois_domain.json"));
         let output = map_whois(&domain("example.com"), &read_answer(&response).unwrap()).unwrap();
 
@@ -590,7 +575,7 @@ mod tests {
 
     #[test]
     fn enrichment_with_tags_only_is_unknown() {
-        let response =
+        let (response, _) =
             sample(include_str!("../../../tests/data/samples/passivetotal/enrichment_domain.json"));
         let output =
             map_enrichment(&domain("example.com"), &read_answer(&response).unwrap()).unwrap();
@@ -633,7 +618,7 @@ mod tests {
 
     #[test]
     fn bad_credentials_are_unauthorized_with_passivetotals_words() {
-        let response = sample(include_str!(
+        let (response, _) = sample(include_str!(
             "../../../tests/data/samples/passivetotal/error_401_bad_credentials.json"
         ));
         match read_answer(&response) {
@@ -646,7 +631,7 @@ mod tests {
 
     #[test]
     fn a_spent_quota_is_quota_exhausted_and_other_429s_wait() {
-        let response = sample(include_str!(
+        let (response, _) = sample(include_str!(
             "../../../tests/data/samples/passivetotal/error_429_quota_exceeded.json"
         ));
         assert!(matches!(read_answer(&response), Err(ProviderError::QuotaExhausted)));

@@ -216,23 +216,7 @@ fn map_matches(indicator: &Indicator, body: &Value) -> Result<CommandOutput, Pro
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A sample file's `status`, `headers` and `body` as the SDK's response.
-    fn sample(text: &str) -> (Response, Value) {
-        let sample: Value = serde_json::from_str(text).expect("sample is JSON");
-        let headers = sample["headers"]
-            .as_object()
-            .expect("sample has headers")
-            .iter()
-            .map(|(name, value)| (name.to_ascii_lowercase(), value.as_str().unwrap().to_owned()))
-            .collect();
-        let response = Response {
-            status: sample["status"].as_u64().unwrap() as u16,
-            headers,
-            body: serde_json::to_vec(&sample["body"]).unwrap(),
-        };
-        (response, sample["body"].clone())
-    }
+    use ferret_provider_sdk::testing::sample;
 
     fn url(value: &str) -> Indicator {
         Indicator { kind: IndicatorKind::Url, value: value.to_owned() }

@@ -8,19 +8,23 @@
 //!
 //! ```text
 //! use ferret_provider_sdk::prelude::*;
+//! use serde_json::Value;
 //!
 //! struct Echo;
 //!
 //! impl Provider for Echo {
 //!     fn manifest() -> Manifest {
 //!         ManifestBuilder::new("echo", "Echo", "https://echo.example")
-//!             .command(CommandBuilder::new("echo-ip").indicator("ip", &[IndicatorKind::Ipv4]))
+//!             .command(
+//!                 CommandBuilder::new("echo-ip", "Echoes what the upstream says of an IP.")
+//!                     .indicator("ip", "Addresses to look up.", &[IndicatorKind::Ipv4]),
+//!             )
 //!             .build()
 //!     }
 //!
 //!     fn run(request: CommandRequest) -> Result<CommandOutput, ProviderError> {
 //!         let answer = Request::get("/ip").query("q", request.value("ip")).send()?;
-//!         Ok(Output::new().raw(answer.json::<serde_json::Value>()?).build())
+//!         Ok(Output::new().raw(&answer.success_json::<Value>()?).build())
 //!     }
 //!
 //!     fn check() -> Result<(), ProviderError> {
@@ -30,11 +34,16 @@
 //!
 //! register!(Echo);
 //! ```
+//!
+//! `providers/README.md` is the author's guide: the manifest, requests and
+//! errors, output and verdicts, building the component and trying it.
 
 mod errors;
 mod http;
 mod manifest;
 mod output;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 /// The bindings generated from `wit/`. Providers use the re-exports instead.
 #[doc(hidden)]
@@ -62,7 +71,7 @@ pub use bindings::ferret::provider::types::{
 pub use errors::{rate_limited_from, status_error};
 pub use http::{Request, Response};
 pub use manifest::{ArgumentBuilder, CommandBuilder, ManifestBuilder};
-pub use output::{Output, assess};
+pub use output::{Output, assess, without_nulls};
 
 /// What a provider implements. The host calls these through the component
 /// boundary; [`register!`] connects them.
@@ -208,6 +217,6 @@ pub mod prelude {
         ArgumentBuilder, Assessment, CommandBuilder, CommandOutput, CommandRequest, Indicator,
         IndicatorKind, LogLevel, Manifest, ManifestBuilder, Output, Provider, ProviderError,
         Reliability, Request, Response, SecretPlacement, Verdict, assess, log, register, setting,
-        setting_u32, status_error,
+        setting_u32, status_error, without_nulls,
     };
 }

@@ -84,6 +84,40 @@ impl Assessment {
     }
 }
 
+/// Drops null fields from an object and, at any depth, from the objects
+/// it holds (arrays are kept as they are), as XSOAR's
+/// `createContext(removeNull=True)` does: an upstream's `"os": null` is
+/// left out of the context rather than written as null.
+pub fn without_nulls(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(_, value)| !value.is_null())
+                .map(|(key, value)| (key, without_nulls(value)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 fn to_json(value: &impl Serialize) -> String {
     serde_json::to_string(value).expect("a JSON value always serialises")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn nulls_go_at_every_depth_of_objects_but_arrays_stay() {
+        let value = json!({"os": null, "geo": {"city": null, "country": "NL"},
+                           "ports": [null, 80], "tags": []});
+        assert_eq!(
+            without_nulls(value),
+            json!({"geo": {"country": "NL"}, "ports": [null, 80], "tags": []})
+        );
+        // Anything but an object is returned as it is.
+        assert_eq!(without_nulls(Value::Null), Value::Null);
+    }
 }
