@@ -14,7 +14,7 @@ use crate::support::{Fake, error_text, execute, ferret, guest_module, only_entry
 const CPU_MS: u64 = 300;
 
 /// Small limits, each fixture sized to trip its own: the memory hog runs
-/// into 32 MiB long before 300 ms; huge-output's 24 MiB string fits the 32
+/// into 32 MiB long before 300 ms; huge-output's 4 MiB string fits the 32
 /// MiB but not the 1 MiB output cap; the flood passes 4 requests.
 fn configuration(fake: &Fake) -> String {
     format!(
@@ -119,8 +119,8 @@ async fn request_flood_ends_past_the_request_cap() {
 async fn huge_output_is_refused_as_too_large() {
     let fake = upstream().await;
     let ferret = with_fixture(&fake, "huge-output").await;
-    // 24 MiB of `A` between two quotes.
-    let message = "HugeOutput (huge-output 0.1.0) returned 25165826 bytes of output, over the 1048576-byte cap";
+    // 4 MiB of `A` between two quotes.
+    let message = "HugeOutput (huge-output 0.1.0) returned 4194306 bytes of output, over the 1048576-byte cap";
     hostile(&ferret, "!huge", "output-too-large", message).await;
     next_command_succeeds(&ferret).await;
 }

@@ -1,9 +1,10 @@
 //! Hostile fixture: a command whose output is far larger than the host
 //! accepts.
 //!
-//! Its raw output is one JSON string of 24 MiB of `A`: small enough to fit
-//! in a 64 MiB memory cap (it is built in place, never copied inside the
-//! guest), far above the host's output cap of a few MiB.
+//! Its raw output is one JSON string of 4 MiB of `A`: small enough to fit
+//! the 32 MiB memory cap the tests set (it is built in place, never copied
+//! inside the guest), four times their 1 MiB output cap. It is no larger
+//! than that so that building it stays far inside their CPU deadline.
 //!
 //! Expected: the host refuses the output with a named "output too large"
 //! error as the provider's failure, without copying it into a command
@@ -12,7 +13,7 @@
 use ferret_provider_sdk::prelude::*;
 
 /// Length of the JSON string's contents, in bytes.
-const SIZE: usize = 24 << 20;
+const SIZE: usize = 4 << 20;
 
 struct HugeOutput;
 
@@ -20,8 +21,8 @@ impl Provider for HugeOutput {
     fn manifest() -> Manifest {
         ManifestBuilder::new("huge-output", "HugeOutput", "https://huge.invalid")
             .version(env!("CARGO_PKG_VERSION"))
-            .description("answers with 24 MiB of output")
-            .command(CommandBuilder::new("huge", "returns a 24 MiB raw output"))
+            .description("answers with 4 MiB of output")
+            .command(CommandBuilder::new("huge", "returns a 4 MiB raw output"))
             .build()
     }
 
