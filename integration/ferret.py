@@ -167,10 +167,30 @@ def with_reliability(entries, reliability):
     return entries
 
 
+def integration_brand():
+    """The brand of the integration this script runs as: ``Ferret``, or a
+    vendor's brand (``AbuseIPDB``, ``VirusTotal``...) for an instance made
+    from one of the single-provider YAMLs."""
+    context = getattr(demisto, "callingContext", None) or {}
+    return (context.get("context") or {}).get("IntegrationBrand") or ""
+
+
+def pinned(args):
+    """The arguments, with ``using-brand`` set to this integration's brand
+    when it is a single provider's: a playbook task pinned to that brand
+    then reaches that provider alone, as it would the vendor's own
+    integration. An explicit ``using-brand`` is left as given."""
+    args = dict(args or {})
+    brand = integration_brand()
+    if brand and brand != "Ferret" and "using-brand" not in args:
+        args["using-brand"] = brand
+    return args
+
+
 def test_module(params):
     """``ok`` when Ferret answers and every enabled provider's check passes;
     otherwise raises with what each failing provider said, one per line."""
-    entries = call_ferret(params, "test-module", {})
+    entries = call_ferret(params, "test-module", pinned({}))
     if not entries:
         raise FerretError("Ferret has no providers enabled.")
     failures = [
@@ -190,7 +210,7 @@ def main():
         if command == "test-module":
             demisto.results(test_module(params))
         else:
-            entries = call_ferret(params, command, demisto.args())
+            entries = call_ferret(params, command, pinned(demisto.args()))
             demisto.results(with_reliability(entries, params.get("reliability")))
     except FerretError as error:
         return_error(str(error))  # noqa: F405

@@ -12,12 +12,18 @@ _STATE = {"command": "", "args": {}, "params": {}}
 RESULTS = []
 ERRORS = []
 
+# XSOAR's description of the running integration; only the brand is kept.
+callingContext = {}
 
-def setup(command, args=None, params=None):
-    """Sets what the next run sees, and forgets what earlier runs did."""
+
+def setup(command, args=None, params=None, brand=None):
+    """Sets what the next run sees, and forgets what earlier runs did.
+    ``brand`` is the integration's brand; none means ``Ferret``."""
     _STATE["command"] = command
     _STATE["args"] = dict(args or {})
     _STATE["params"] = dict(params or {})
+    callingContext.clear()
+    callingContext["context"] = {"IntegrationBrand": brand or "Ferret"}
     del RESULTS[:]
     del ERRORS[:]
 

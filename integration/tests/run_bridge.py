@@ -1,7 +1,7 @@
 """Runs the bridge once outside XSOAR.
 
-Reads ``{"command": ..., "args": {...}, "params": {...}}`` on standard
-input, runs ``ferret.main()`` with the stand-in ``demistomock``, and prints
+Reads ``{"command": ..., "args": {...}, "params": {...}, "brand": ...}``
+on standard input (``brand`` optional: the integration's brand), runs ``ferret.main()`` with the stand-in ``demistomock``, and prints
 ``{"results": [...], "errors": [...]}``: every value the bridge handed to
 ``demisto.results`` and every ``return_error`` message.
 
@@ -23,7 +23,9 @@ import ferret  # noqa: E402
 
 def run():
     request = json.load(sys.stdin)
-    demistomock.setup(request["command"], request.get("args"), request.get("params"))
+    demistomock.setup(
+        request["command"], request.get("args"), request.get("params"), request.get("brand")
+    )
     try:
         ferret.main()
     except SystemExit:

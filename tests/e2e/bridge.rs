@@ -56,9 +56,22 @@ struct Run {
 }
 
 /// Runs the bridge for `command` and `args` with XSOAR instance `params`,
-/// with `env` added to a process environment free of `FERRET_*`.
+/// with `env` added to a process environment free of `FERRET_*`, as the
+/// `Ferret` integration.
 async fn bridge(command: &str, args: Value, params: Value, env: &[(&str, String)]) -> Run {
-    let request = json!({"command": command, "args": args, "params": params}).to_string();
+    bridge_as("Ferret", command, args, params, env).await
+}
+
+/// The same, as the integration of brand `brand`.
+async fn bridge_as(
+    brand: &str,
+    command: &str,
+    args: Value,
+    params: Value,
+    env: &[(&str, String)],
+) -> Run {
+    let request =
+        json!({"command": command, "args": args, "params": params, "brand": brand}).to_string();
     let mut process = std::process::Command::new("python3");
     process
         .arg(workspace().join("integration/tests/run_bridge.py"))
@@ -191,6 +204,13 @@ async fn over_http_the_bridge_hands_xsoar_the_hosts_entries() {
     let run = bridge("ip", json!({"ip": ABUSE_IP}), with_reliability, &[]).await;
     assert_eq!(run.results, vec![Value::Array(expected)]);
 
+    // As the AbuseIPDB brand's integration, `!ip` reaches AbuseIPDB alone:
+    // the entries of `using-brand=AbuseIPDB`, one of them.
+    let expected = entries(&ferret, &format!("!ip ip={ABUSE_IP} using-brand=AbuseIPDB")).await;
+    assert_eq!(expected.len(), 1);
+    let run = bridge_as("AbuseIPDB", "ip", json!({"ip": ABUSE_IP}), params.clone(), &[]).await;
+    assert_eq!(run.results, vec![Value::Array(expected)]);
+
     // A wrong token: refused, and the message does not repeat it.
     let mut wrong = params.clone();
     wrong["token"] = json!({"password": "not-the-token-91"});
@@ -210,9 +230,14 @@ async fn over_http_the_bridge_hands_xsoar_the_hosts_entries() {
         .collect();
     assert_eq!(failed.len(), 1, "{checks:#?}");
     assert!(failed[0].starts_with("VirusTotal (virustotal 0.1.0): "), "{failed:?}");
-    let run = bridge("test-module", json!({}), params, &[]).await;
+    let run = bridge("test-module", json!({}), params.clone(), &[]).await;
     assert_eq!(run.errors, failed);
     assert!(!run.errors[0].contains(API_KEY));
+
+    // The AbuseIPDB brand's integration checks AbuseIPDB alone: `ok`.
+    let run = bridge_as("AbuseIPDB", "test-module", json!({}), params, &[]).await;
+    assert_eq!(run.errors, Vec::<String>::new());
+    assert_eq!(run.results, vec![json!("ok")]);
 
     served.stop().await.unwrap();
 }
