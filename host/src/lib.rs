@@ -11,7 +11,8 @@
 //! - [`scoring`]: verdicts as DBot scores and reliability grades;
 //! - [`output`]: XSOAR entries, tables and JSON.
 //!
-//! [`config`] holds the operator's settings.
+//! [`config`] holds the operator's settings; [`replay`] runs a module
+//! against recorded exchanges, or records them, for testing without keys.
 
 #![forbid(unsafe_code)]
 
@@ -19,6 +20,7 @@ pub mod command;
 pub mod config;
 pub mod dispatch;
 pub mod output;
+pub mod replay;
 pub mod router;
 pub mod sandbox;
 pub mod scoring;
