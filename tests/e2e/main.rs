@@ -21,3 +21,7 @@ mod commands;
 
 // The `ferret` binary: run, providers list, providers inspect.
 mod cli;
+
+// `providers test`: samples replayed, a missing recording, record then
+// replay, credentials kept out of recordings, and the command line.
+mod replay;

@@ -1,11 +1,19 @@
-//! `ferret providers list|inspect`: what each provider is and needs.
+//! `ferret providers list|inspect`: what each provider is and needs;
+//! `ferret providers test`: a module against recorded exchanges.
 
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Result;
 use serde_json::{Value, json};
 
-use ferret_host::dispatch::kind_name;
+use ferret_host::config::Config;
+use ferret_host::dispatch::{Outcome, kind_name};
+use ferret_host::output::{report, xsoar};
+use ferret_host::replay::{self, ExchangeOutcome, Report};
 use ferret_host::router::Registry;
 
-use super::ListFormat;
+use super::{EXIT_ERROR_ENTRIES, ListFormat, RunFormat};
 
 pub fn print_providers(registry: &Registry, format: ListFormat) {
     let listing: Vec<Value> = registry
@@ -107,4 +115,132 @@ fn print_provider(provider: &Value) {
             list(&command["arguments"]).unwrap_or_default()
         );
     }
+}
+
+/// What `providers test` does with outbound requests.
+pub enum TestMode {
+    /// Answer them from the recordings in this folder.
+    Replay(PathBuf),
+    /// Send them live and write them to this folder.
+    Record { dir: PathBuf, overwrite: bool },
+}
+
+/// `ferret providers test`: the module's commands against recordings, or
+/// recorded live; the exit status says whether anything failed.
+pub async fn test(
+    config: Config,
+    module: &Path,
+    mode: TestMode,
+    commands: &[String],
+    format: RunFormat,
+) -> Result<ExitCode> {
+    let report = match mode {
+        TestMode::Replay(dir) => replay::replay(config, module, &dir, commands).await?,
+        TestMode::Record { dir, overwrite } => {
+            replay::record(config, module, &dir, commands, overwrite).await?
+        }
+    };
+    match format {
+        RunFormat::Table => print!("{}", test_text(&report)),
+        RunFormat::Json | RunFormat::Xsoar => {
+            let document = test_json(&report, matches!(format, RunFormat::Xsoar));
+            println!("{}", serde_json::to_string_pretty(&document)?);
+        }
+    }
+    Ok(if report.failed() { ExitCode::from(EXIT_ERROR_ENTRIES) } else { ExitCode::SUCCESS })
+}
+
+fn test_text(report: &Report) -> String {
+    let mut text = String::new();
+    let (mut answered, mut missing, mut failed_calls) = (0, 0, 0);
+    for run in &report.runs {
+        text.push_str(&format!("{}   ({})\n", run.planned.text, run.planned.origin));
+        match &run.outcome {
+            Ok(results) => {
+                text.push_str(&report::table(results));
+                text.push('\n');
+                failed_calls += results
+                    .iter()
+                    .filter(|result| matches!(result.outcome, Outcome::Failed(_)))
+                    .count();
+            }
+            Err(error) => text.push_str(&format!("refused: {error}\n")),
+        }
+        for exchange in &run.exchanges {
+            let line = match &exchange.outcome {
+                ExchangeOutcome::Replayed(file) => {
+                    answered += 1;
+                    format!("  {} <- {file}", exchange.request)
+                }
+                ExchangeOutcome::NoRecording(why) => {
+                    missing += 1;
+                    format!("  error: {why}")
+                }
+                ExchangeOutcome::Recorded(path) => {
+                    answered += 1;
+                    format!("  {} -> {}", exchange.request, path.display())
+                }
+                ExchangeOutcome::NotWritten(why) => {
+                    missing += 1;
+                    format!("  {}: not written: {why}", exchange.request)
+                }
+            };
+            text.push_str(&line);
+            text.push('\n');
+        }
+        text.push('\n');
+    }
+    if !report.unused.is_empty() {
+        text.push_str(&format!("Recordings no request used: {}\n", report.unused.join(", ")));
+    }
+    for skipped in &report.skipped {
+        text.push_str(&format!("Skipped {skipped}\n"));
+    }
+    text.push_str(&format!(
+        "{} command lines, {} requests answered, {} not, {} calls failed in the sandbox: {}\n",
+        report.runs.len(),
+        answered,
+        missing,
+        failed_calls,
+        if report.failed() { "FAILED" } else { "ok" }
+    ));
+    text
+}
+
+fn test_json(report: &Report, xsoar_entries: bool) -> Value {
+    let commands: Vec<Value> = report
+        .runs
+        .iter()
+        .map(|run| {
+            let mut object = json!({"command": run.planned.text, "origin": run.planned.origin});
+            match &run.outcome {
+                Ok(results) if xsoar_entries => object["entries"] = json!(xsoar::entries(results)),
+                Ok(results) => object["results"] = report::json(results),
+                Err(error) => object["error"] = json!(error),
+            }
+            object["requests"] =
+                run.exchanges
+                    .iter()
+                    .map(|exchange| {
+                        let mut request = json!({"request": exchange.request});
+                        match &exchange.outcome {
+                            ExchangeOutcome::Replayed(file) => request["recording"] = json!(file),
+                            ExchangeOutcome::Recorded(path) => {
+                                request["recorded"] = json!(path.display().to_string())
+                            }
+                            ExchangeOutcome::NoRecording(why)
+                            | ExchangeOutcome::NotWritten(why) => request["error"] = json!(why),
+                        }
+                        request
+                    })
+                    .collect();
+            object
+        })
+        .collect();
+    json!({
+        "commands": commands,
+        "unused_recordings": report.unused,
+        "skipped_recordings": report.skipped,
+        "failed": report.failed(),
+    })
 }
