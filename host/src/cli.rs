@@ -80,9 +80,9 @@ pub enum ProvidersAction {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
-    /// Run a module's commands against recorded exchanges (--replay DIR),
-    /// or live with each exchange recorded (--record DIR).
-    #[command(long_about = TEST_HELP)]
+    /// Test a module against recorded exchanges (--replay DIR), or record
+    /// them live (--record DIR).
+    #[command(long_about = TEST_HELP, after_help = TEST_EXAMPLES)]
     Test {
         /// The module.
         module: PathBuf,
@@ -136,7 +136,19 @@ several requests), credentials and any copy of a secret removed. An
 existing file is not replaced without --overwrite.
 
 Exit status: 0 when every request was answered and no call failed in the
-sandbox; 1 otherwise; 2 when the test could not start.";
+sandbox; 1 when a request had no recording, a call failed in the sandbox, a
+command line was refused or a recording could not be written; 2 when the
+test could not start (unreadable folder or recording, a module that does
+not load, a command line that does not parse).";
+
+const TEST_EXAMPLES: &str = "\
+Examples:
+  ferret providers test target/providers/virustotal.wasm \\
+      --replay tests/data/samples/virustotal
+  ferret providers test my.wasm --replay recordings/ \\
+      --command '!abuseipdb-check-ip ip=203.0.113.45 days=90'
+  FERRET_ABUSEIPDB_API_KEY=... ferret providers test my.wasm \\
+      --record recordings/ --command '!abuseipdb-check-ip ip=8.8.8.8'";
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum RunFormat {

@@ -13,8 +13,8 @@ use ferret_host::replay::{self, ExchangeOutcome, LineRun, Report};
 
 use crate::cli::{ferret_cli, stdout_json};
 use crate::support::{
-    API_KEY, DBOT, Fake, config, dbot, error_text, provider_module, provider_table, sample,
-    workspace,
+    API_KEY, DBOT, Fake, config, dbot, error_text, guest_module, provider_module, provider_table,
+    sample, workspace,
 };
 
 fn samples(provider: &str) -> PathBuf {
@@ -432,7 +432,10 @@ async fn the_command_line_replays_records_and_fails_on_a_missing_recording() {
         "{text}"
     );
     assert!(
-        text.ends_with("0 requests answered, 1 not, 0 calls failed in the sandbox: FAILED\n"),
+        text.ends_with(
+            "1 command line: 0 requests answered from recordings, 1 without a recording, 0 calls \
+             failed in the sandbox: FAILED\n"
+        ),
         "{text}"
     );
 
@@ -467,5 +470,33 @@ async fn the_command_line_replays_records_and_fails_on_a_missing_recording() {
     assert_eq!(
         String::from_utf8_lossy(&output.stderr).lines().next().unwrap_or_default(),
         "error: failed to list recordings folder no-such-folder: No such file or directory (os error 2)"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replay_keeps_the_sandbox_rules() {
+    // A recording stands ready for the undeclared host, yet the request is
+    // refused before any recording is consulted, as it would be before the
+    // network.
+    let dir = tempfile::tempdir().unwrap();
+    let exfil = json!({
+        "request": {"method": "GET", "base_url": "https://evil.example", "path": "/exfil",
+                    "query": {}, "headers_required": []},
+        "status": 200, "headers": {}, "body": {"stolen": true},
+    });
+    std::fs::write(dir.path().join("exfil.json"), exfil.to_string()).unwrap();
+    let commands = lines(&["!exfiltrate"]);
+    let report =
+        replay::replay(config(""), &guest_module("undeclared-host"), dir.path(), &commands)
+            .await
+            .unwrap();
+    assert!(report.failed());
+    let run = &report.runs[0];
+    assert_eq!(run.exchanges.len(), 0);
+    assert_eq!(report.unused, ["exfil.json"]);
+    assert_eq!(
+        error_text(&run_entry(run)),
+        "UndeclaredHost (undeclared-host 0.1.0) tried to reach `evil.example`, a host its \
+         manifest does not declare"
     );
 }

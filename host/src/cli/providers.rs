@@ -134,26 +134,27 @@ pub async fn test(
     commands: &[String],
     format: RunFormat,
 ) -> Result<ExitCode> {
-    let report = match mode {
+    let recording = matches!(mode, TestMode::Record { .. });
+    let tested = match mode {
         TestMode::Replay(dir) => replay::replay(config, module, &dir, commands).await?,
         TestMode::Record { dir, overwrite } => {
             replay::record(config, module, &dir, commands, overwrite).await?
         }
     };
     match format {
-        RunFormat::Table => print!("{}", test_text(&report)),
+        RunFormat::Table => print!("{}", test_text(&tested, recording)),
         RunFormat::Json | RunFormat::Xsoar => {
-            let document = test_json(&report, matches!(format, RunFormat::Xsoar));
+            let document = test_json(&tested, matches!(format, RunFormat::Xsoar));
             println!("{}", serde_json::to_string_pretty(&document)?);
         }
     }
-    Ok(if report.failed() { ExitCode::from(EXIT_ERROR_ENTRIES) } else { ExitCode::SUCCESS })
+    Ok(if tested.failed() { ExitCode::from(EXIT_ERROR_ENTRIES) } else { ExitCode::SUCCESS })
 }
 
-fn test_text(report: &Report) -> String {
+fn test_text(tested: &Report, recording: bool) -> String {
     let mut text = String::new();
-    let (mut answered, mut missing, mut failed_calls) = (0, 0, 0);
-    for run in &report.runs {
+    let (mut answered, mut unanswered, mut failed_calls) = (0, 0, 0);
+    for run in &tested.runs {
         text.push_str(&format!("{}   ({})\n", run.planned.text, run.planned.origin));
         match &run.outcome {
             Ok(results) => {
@@ -172,17 +173,17 @@ fn test_text(report: &Report) -> String {
                     answered += 1;
                     format!("  {} <- {file}", exchange.request)
                 }
-                ExchangeOutcome::NoRecording(why) => {
-                    missing += 1;
-                    format!("  error: {why}")
-                }
                 ExchangeOutcome::Recorded(path) => {
                     answered += 1;
                     format!("  {} -> {}", exchange.request, path.display())
                 }
+                ExchangeOutcome::NoRecording(why) => {
+                    unanswered += 1;
+                    format!("  error: {why}")
+                }
                 ExchangeOutcome::NotWritten(why) => {
-                    missing += 1;
-                    format!("  {}: not written: {why}", exchange.request)
+                    unanswered += 1;
+                    format!("  error: {}: not written: {why}", exchange.request)
                 }
             };
             text.push_str(&line);
@@ -190,25 +191,29 @@ fn test_text(report: &Report) -> String {
         }
         text.push('\n');
     }
-    if !report.unused.is_empty() {
-        text.push_str(&format!("Recordings no request used: {}\n", report.unused.join(", ")));
+    if !tested.unused.is_empty() {
+        text.push_str(&format!("Recordings no request used: {}\n", tested.unused.join(", ")));
     }
-    for skipped in &report.skipped {
+    for skipped in &tested.skipped {
         text.push_str(&format!("Skipped {skipped}\n"));
     }
+    let lines = tested.runs.len();
+    let (done, not_done) = if recording {
+        ("exchanges recorded", "not written")
+    } else {
+        ("requests answered from recordings", "without a recording")
+    };
     text.push_str(&format!(
-        "{} command lines, {} requests answered, {} not, {} calls failed in the sandbox: {}\n",
-        report.runs.len(),
-        answered,
-        missing,
-        failed_calls,
-        if report.failed() { "FAILED" } else { "ok" }
+        "{lines} command {}: {answered} {done}, {unanswered} {not_done}, {failed_calls} calls \
+         failed in the sandbox: {}\n",
+        if lines == 1 { "line" } else { "lines" },
+        if tested.failed() { "FAILED" } else { "ok" }
     ));
     text
 }
 
-fn test_json(report: &Report, xsoar_entries: bool) -> Value {
-    let commands: Vec<Value> = report
+fn test_json(tested: &Report, xsoar_entries: bool) -> Value {
+    let commands: Vec<Value> = tested
         .runs
         .iter()
         .map(|run| {
@@ -239,8 +244,8 @@ fn test_json(report: &Report, xsoar_entries: bool) -> Value {
         .collect();
     json!({
         "commands": commands,
-        "unused_recordings": report.unused,
-        "skipped_recordings": report.skipped,
-        "failed": report.failed(),
+        "unused_recordings": tested.unused,
+        "skipped_recordings": tested.skipped,
+        "failed": tested.failed(),
     })
 }

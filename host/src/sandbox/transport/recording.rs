@@ -166,8 +166,9 @@ pub enum Difference {
     Path { asked: String, recorded: String },
     /// A query parameter with another value, or present on one side only.
     Query { name: String, asked: Option<String>, recorded: Option<String> },
-    /// Another body.
-    Body,
+    /// Another body; the text names the fields that differ, when both
+    /// sides are JSON objects or forms.
+    Body(String),
 }
 
 impl Difference {
@@ -177,7 +178,7 @@ impl Difference {
     fn weight(&self) -> u32 {
         match self {
             Self::Method { .. } | Self::Path { .. } => 4,
-            Self::Body | Self::Query { asked: Some(_), recorded: Some(_), .. } => 2,
+            Self::Body(_) | Self::Query { asked: Some(_), recorded: Some(_), .. } => 2,
             Self::Query { .. } => 1,
         }
     }
@@ -199,7 +200,8 @@ impl fmt::Display for Difference {
                 };
                 write!(f, "query `{name}` ({} asked, {} recorded)", side(asked), side(recorded))
             }
-            Self::Body => f.write_str("request body"),
+            Self::Body(detail) if detail.is_empty() => f.write_str("request body"),
+            Self::Body(detail) => write!(f, "request body {detail}"),
         }
     }
 }
@@ -243,10 +245,8 @@ pub fn differences(recording: &Recording, asked: &Asked, ignored: &[String]) -> 
         }
     }
 
-    if let Some(body) = &request.body
-        && !body_matches(body, request.content_type.as_deref(), asked.body.as_deref())
-    {
-        found.push(Difference::Body);
+    if let Some(body) = &request.body {
+        found.extend(body_difference(body, request.content_type.as_deref(), asked.body.as_deref()));
     }
     found
 }
@@ -256,25 +256,55 @@ pub fn distance(differences: &[Difference]) -> u32 {
     differences.iter().map(Difference::weight).sum()
 }
 
-/// Whether a recorded body equals the body sent: as JSON when the recording
-/// holds JSON and the body parses, as form fields when it is a form, as
-/// text when the recording holds text.
-fn body_matches(recorded: &Value, content_type: Option<&str>, sent: Option<&[u8]>) -> bool {
+/// How a recorded body differs from the body sent, if it does: compared
+/// as JSON when the recording holds JSON, as form fields when it is a form,
+/// as text when the recording holds text.
+fn body_difference(
+    recorded: &Value,
+    content_type: Option<&str>,
+    sent: Option<&[u8]>,
+) -> Option<Difference> {
     let sent = sent.unwrap_or_default();
     let is_form = content_type.is_some_and(|kind| kind.contains("x-www-form-urlencoded"));
-    match recorded {
-        Value::String(text) => text.as_bytes() == sent,
-        Value::Object(fields) if is_form => {
-            let pairs: Vec<(String, String)> = url::form_urlencoded::parse(sent)
-                .map(|(name, value)| (name.into_owned(), value.into_owned()))
-                .collect();
-            pairs.len() == fields.len()
-                && pairs.iter().all(|(name, value)| {
-                    fields.get(name).is_some_and(|field| &value_text(field) == value)
-                })
+    let sent_value = match recorded {
+        Value::String(text) => {
+            return (text.as_bytes() != sent).then(|| Difference::Body(String::new()));
         }
-        other => serde_json::from_slice::<Value>(sent).is_ok_and(|value| &value == other),
-    }
+        Value::Object(_) if is_form => Value::Object(
+            url::form_urlencoded::parse(sent)
+                .map(|(name, value)| (name.into_owned(), Value::String(value.into_owned())))
+                .collect(),
+        ),
+        _ => match serde_json::from_slice::<Value>(sent) {
+            Ok(value) => value,
+            Err(_) => return Some(Difference::Body("(not JSON)".to_owned())),
+        },
+    };
+    let same = |left: &Value, right: &Value| {
+        if is_form { value_text(left) == value_text(right) } else { left == right }
+    };
+    let (Value::Object(asked), Value::Object(fields)) = (&sent_value, recorded) else {
+        return (!same(&sent_value, recorded)).then(|| Difference::Body(String::new()));
+    };
+    let mut names: Vec<&String> = asked.keys().chain(fields.keys()).collect();
+    names.sort();
+    names.dedup();
+    let side = |value: Option<&Value>| value.map_or("absent".to_owned(), |v| format!("`{v}`"));
+    let differing: Vec<String> = names
+        .into_iter()
+        .filter(|name| match (asked.get(*name), fields.get(*name)) {
+            (Some(left), Some(right)) => !same(left, right),
+            _ => true,
+        })
+        .map(|name| {
+            format!(
+                "`{name}` ({} asked, {} recorded)",
+                side(asked.get(name)),
+                side(fields.get(name))
+            )
+        })
+        .collect();
+    (!differing.is_empty()).then(|| Difference::Body(format!("field {}", differing.join(", "))))
 }
 
 /// A recording's query object as pairs; a list value gives one pair per
@@ -410,7 +440,12 @@ mod tests {
         request.body = Some(b"hash=ab&query=get_info".to_vec());
         assert_eq!(differences(&recorded, &request, &[]), []);
         request.body = Some(b"hash=cd&query=get_info".to_vec());
-        assert_eq!(differences(&recorded, &request, &[]), [Difference::Body]);
+        let found = differences(&recorded, &request, &[]);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].to_string(),
+            "request body field `hash` (`\"cd\"` asked, `\"ab\"` recorded)"
+        );
     }
 
     #[test]
