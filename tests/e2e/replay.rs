@@ -500,3 +500,48 @@ async fn a_replay_keeps_the_sandbox_rules() {
          manifest does not declare"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_with_several_requests_replays_them_in_turn() {
+    // A 429 without Retry-After: the host asks three times, and each
+    // attempt is its own numbered recording.
+    let fake = Fake::start().await;
+    fake.serve(&sample("virustotal", "error_429_quota_exceeded"), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let module = provider_module("virustotal");
+    let commands = lines(&["!vt-domain-scan domain=example.com"]);
+    let text = recording_live_configuration(&fake, "virustotal");
+    let live = replay::record(config(&text), &module, dir.path(), &commands, false).await.unwrap();
+    assert!(!live.failed(), "{live:#?}");
+    let names = [
+        "vt-domain-scan_example.com_01.json",
+        "vt-domain-scan_example.com_02.json",
+        "vt-domain-scan_example.com_03.json",
+    ];
+    assert_eq!(file_names(dir.path()), names);
+
+    // The three files carry the same command: it runs once, and the
+    // recordings answer its three attempts in name order.
+    let replayed = replay::replay(config(""), &module, dir.path(), &[]).await.unwrap();
+    assert!(!replayed.failed(), "{replayed:#?}");
+    assert_eq!(replayed.runs.len(), 1);
+    assert_eq!(answered_by(&replayed.runs[0]), names);
+    assert_eq!(all_entries(&replayed), all_entries(&live));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_that_is_not_a_recording_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("settings.json"), r#"{"threshold": 5}"#).unwrap();
+    let error = replay::replay(config(""), &provider_module("abuseipdb"), dir.path(), &[])
+        .await
+        .expect_err("the folder is refused");
+    assert_eq!(
+        format!("{error:#}"),
+        format!(
+            "{} is not a recorded exchange: unknown field `threshold`, expected one of \
+             `command`, `request`, `status`, `headers`, `body` at line 1 column 12",
+            dir.path().join("settings.json").display()
+        )
+    );
+}

@@ -159,6 +159,7 @@ impl Replayer {
                 ),
                 None => format!("no recording matches {}", asked.line()),
             };
+            tracing::warn!(provider = %call.grant.label, command = %call.command, "{why}");
             state.log.push(Replayed {
                 serial: call.serial,
                 request: asked.line(),
@@ -168,6 +169,13 @@ impl Replayer {
         };
         state.uses[index] += 1;
         let named = &self.recordings[index];
+        tracing::debug!(
+            provider = %call.grant.label,
+            command = %call.command,
+            recording = %named.name,
+            "replayed {}",
+            asked.line()
+        );
         state.log.push(Replayed {
             serial: call.serial,
             request: asked.line(),
