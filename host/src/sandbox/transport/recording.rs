@@ -31,7 +31,7 @@ pub struct Recording {
     pub headers: Map<String, Value>,
     /// Answer body: JSON as JSON, any other text as a string, absent when
     /// empty.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Value::is_null")]
     pub body: Value,
 }
 
