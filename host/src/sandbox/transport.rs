@@ -47,6 +47,9 @@ impl CallState {
             Transport::Network => self.send_once(request, url).await,
             Transport::Replay(replayer) => replayer.answer(self, request, url),
             Transport::Record(recorder) => {
+                // A timeout or a failed connection has no answer to keep, so
+                // a replay of the same call reports that request as having
+                // no recording; recordings hold answers only.
                 let answer = self.send_once(request, url).await;
                 if let Ok(response) = &answer {
                     recorder.keep(self, request, url, response);
