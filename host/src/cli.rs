@@ -127,7 +127,75 @@ pub enum ProvidersAction {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
+    /// Test a module against recorded exchanges (--replay DIR), or record
+    /// them live (--record DIR).
+    #[command(long_about = TEST_HELP, after_help = TEST_EXAMPLES)]
+    Test {
+        /// The module.
+        module: PathBuf,
+        /// Answer outbound requests from the recordings (*.json) in DIR;
+        /// nothing leaves the machine and no key is needed.
+        #[arg(long, value_name = "DIR", required_unless_present = "record")]
+        replay: Option<PathBuf>,
+        /// Send requests live and write each exchange to DIR, credentials
+        /// removed.
+        #[arg(long, value_name = "DIR", conflicts_with = "replay")]
+        record: Option<PathBuf>,
+        /// An XSOAR command line to run (repeatable), e.g.
+        /// '!abuseipdb-check-ip ip=1.2.3.4'.
+        #[arg(long = "command", value_name = "LINE")]
+        commands: Vec<String>,
+        /// With --record: replace recordings that exist.
+        #[arg(long, requires = "record")]
+        overwrite: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = RunFormat::Table)]
+        format: RunFormat,
+    },
 }
+
+const TEST_HELP: &str = "\
+Run a module's commands under the production sandbox (same limits, same
+host checks), with its outbound HTTP answered from recorded exchanges
+(--replay DIR) or sent live and recorded (--record DIR).
+
+A recording is a JSON file in the shape of tests/data/samples/*/*.json:
+`request` {method, base_url, path, query, headers_required, body?}, then
+`status`, `headers` and `body`, and optionally `command`, the XSOAR command
+line that made it.
+
+Replay answers a request with a recording of the same method, path (under
+the base URL) and query, credential parameters left out, and the same body
+when the recording has one; the host is not compared. Several recordings of
+one request answer it in turn, in file-name order. A request no recording
+matches fails, naming the closest recording and how it differs. Secrets
+need not be set, and documentation addresses count as routable.
+
+The lines that run: each --command; without any, each distinct `command`
+field in the recordings, and for a recording without one, every command
+taking the first indicator found in its request (path segments, also read
+as base64url, then query values, then body strings).
+
+Record runs each --command live with the configured secrets and writes one
+file per exchange, named after the command and indicator
+(abuseipdb-check-ip_8.8.8.8.json, then _01, _02... when a call makes
+several requests), credentials and any copy of a secret removed. An
+existing file is not replaced without --overwrite.
+
+Exit status: 0 when every request was answered and no call failed in the
+sandbox; 1 when a request had no recording, a call failed in the sandbox, a
+command line was refused or a recording could not be written; 2 when the
+test could not start (unreadable folder or recording, a module that does
+not load, a command line that does not parse).";
+
+const TEST_EXAMPLES: &str = "\
+Examples:
+  ferret providers test target/providers/virustotal.wasm \\
+      --replay tests/data/samples/virustotal
+  ferret providers test my.wasm --replay recordings/ \\
+      --command '!abuseipdb-check-ip ip=203.0.113.45 days=90'
+  FERRET_ABUSEIPDB_API_KEY=... ferret providers test my.wasm \\
+      --record recordings/ --command '!abuseipdb-check-ip ip=8.8.8.8'";
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum RunFormat {
@@ -158,6 +226,16 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let registry = Registry::load_files(&sandbox, &config, &[module]).await?;
             providers::print_providers(&registry, format);
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Providers {
+            action: ProvidersAction::Test { module, replay, record, commands, overwrite, format },
+        } => {
+            let mode = match (replay, record) {
+                (Some(dir), _) => providers::TestMode::Replay(dir),
+                (None, Some(dir)) => providers::TestMode::Record { dir, overwrite },
+                (None, None) => anyhow::bail!("pass --replay DIR or --record DIR"),
+            };
+            providers::test(config, &module, mode, &commands, format).await
         }
         Command::Extract { file, format } => extract::extract(&config, file.as_deref(), format),
         Command::Serve { listen } => serve::serve(&config, listen.as_deref()).await,

@@ -13,7 +13,9 @@
 //! - [`serve`]: the HTTP service, XSOAR commands as JSON.
 //!
 //! [`config`] holds the operator's settings; [`integration`] writes the
-//! Cortex XSOAR integration YAML from the providers' manifests.
+//! Cortex XSOAR integration YAML from the providers' manifests; [`replay`]
+//! runs a module against recorded exchanges, or records them, for testing
+//! without keys.
 
 #![forbid(unsafe_code)]
 
@@ -22,6 +24,7 @@ pub mod config;
 pub mod dispatch;
 pub mod integration;
 pub mod output;
+pub mod replay;
 pub mod router;
 pub mod sandbox;
 pub mod scoring;

@@ -92,7 +92,8 @@ impl Registry {
         Self::from_modules(modules, config)
     }
 
-    fn from_modules(modules: Vec<Module>, config: &Config) -> Result<Self> {
+    /// Grants already loaded modules under `config`.
+    pub fn from_modules(modules: Vec<Module>, config: &Config) -> Result<Self> {
         let mut providers = Vec::new();
         for module in modules {
             if providers.iter().any(|p: &Provider| p.id() == module.manifest.id) {

@@ -12,9 +12,11 @@ mod failure;
 mod grant;
 mod http;
 mod state;
+mod transport;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -30,6 +32,9 @@ pub use bindings::{
 };
 pub use failure::{SandboxFailure, Violation};
 pub use grant::{Grant, missing_secrets};
+pub use transport::{
+    Kept, NamedRecording, RecordedRequest, Recorder, Recording, Replayed, Replayer, Transport,
+};
 
 use crate::config::SandboxLimits;
 use bindings::{FerretProvider, FerretProviderPre};
@@ -53,6 +58,11 @@ pub struct Sandbox {
     engine: Engine,
     linker: Linker<CallState>,
     limits: SandboxLimits,
+    /// Where outbound requests go: the network unless replaying or
+    /// recording.
+    transport: Transport,
+    /// Calls started so far, for [`CallStats::serial`].
+    calls: AtomicU64,
 }
 
 /// Where the time of one call went.
@@ -68,6 +78,9 @@ pub struct CallStats {
     pub guest: Duration,
     /// The whole call.
     pub total: Duration,
+    /// The call's number in its sandbox, from 1; it ties the exchanges a
+    /// replay or a recording kept to the call. Zero for a call not made.
+    pub serial: u64,
 }
 
 /// A compiled provider, ready to instantiate.
@@ -120,7 +133,19 @@ impl Sandbox {
             |state| state,
         )
         .map_err(engine_error)?;
-        Ok(Self { engine, linker, limits: limits.clone() })
+        Ok(Self {
+            engine,
+            linker,
+            limits: limits.clone(),
+            transport: Transport::Network,
+            calls: AtomicU64::new(0),
+        })
+    }
+
+    /// The same sandbox with its outbound requests answered by `transport`.
+    pub fn with_transport(mut self, transport: Transport) -> Self {
+        self.transport = transport;
+        self
     }
 
     /// Compiles a component, checks it speaks this host's contract, and
@@ -206,7 +231,10 @@ impl Sandbox {
         body: impl AsyncFnOnce(&FerretProvider, &mut Store<CallState>) -> wasmtime::Result<R>,
     ) -> (Result<R, SandboxFailure>, CallStats) {
         let limits = grant.limits.clone();
-        let mut store = Store::new(&self.engine, CallState::new(grant, command));
+        let mut state = CallState::new(grant, command);
+        state.transport = self.transport.clone();
+        state.serial = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut store = Store::new(&self.engine, state);
         store.limiter(|state| state);
         let cpu_limit = Duration::from_millis(limits.cpu_ms);
         store.set_epoch_deadline(1);
@@ -232,6 +260,7 @@ impl Sandbox {
             upstream: state.upstream,
             guest: state.guest_time().saturating_sub(instantiate),
             total: state.started.elapsed(),
+            serial: state.serial,
         };
         let result = match outcome {
             Err(_elapsed) => Err(SandboxFailure::Timeout(limits.call_timeout_seconds)),

@@ -10,7 +10,7 @@ use crate::support::{API_KEY, Fake, guest_module, provider_module, provider_tabl
 
 /// Runs the built binary with `args` and configuration `text`, without any
 /// `FERRET_*` variable from the caller's environment.
-async fn ferret_cli(text: &str, args: &[&str]) -> (Output, tempfile::TempDir) {
+pub(crate) async fn ferret_cli(text: &str, args: &[&str]) -> (Output, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("ferret.toml");
     let data = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ferret-e2e-data");
@@ -25,7 +25,7 @@ async fn ferret_cli(text: &str, args: &[&str]) -> (Output, tempfile::TempDir) {
     (output, dir)
 }
 
-fn stdout_json(output: &Output) -> Value {
+pub(crate) fn stdout_json(output: &Output) -> Value {
     let text = String::from_utf8_lossy(&output.stdout);
     serde_json::from_str(&text).unwrap_or_else(|error| {
         panic!("{error}: {text}\nstderr: {}", String::from_utf8_lossy(&output.stderr))

@@ -43,3 +43,7 @@ mod integration_yaml;
 // Context keys of the vendor and standard objects, one by one, against the
 // real integrations' and the YAML's declarations.
 mod context_keys;
+
+// `providers test`: samples replayed, a missing recording, record then
+// replay, credentials kept out of recordings, and the command line.
+mod replay;

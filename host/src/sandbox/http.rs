@@ -75,7 +75,7 @@ impl CallState {
         let mut attempt = 0;
         loop {
             let sent = Instant::now();
-            let answer = self.send_once(&request, &url).await;
+            let answer = self.exchange(&request, &url).await;
             self.upstream += sent.elapsed();
             let response = match answer {
                 Ok(response) => response,
@@ -106,7 +106,11 @@ impl CallState {
     }
 
     /// One exchange: credentials added, body read up to the cap.
-    async fn send_once(&self, request: &Request, url: &Url) -> Result<Response, HttpError> {
+    pub(super) async fn send_once(
+        &self,
+        request: &Request,
+        url: &Url,
+    ) -> Result<Response, HttpError> {
         let grant = &self.grant;
         let mut url = url.clone();
         let mut basic: (Option<&str>, Option<&str>) = (None, None);

@@ -10,6 +10,7 @@ use wasmtime::ResourceLimiter;
 use super::bindings::ferret::provider::{config, log, types};
 use super::failure::Violation;
 use super::grant::Grant;
+use super::transport::Transport;
 
 /// Longest log line kept from a module, in bytes.
 const LOG_LINE_LIMIT: usize = 4096;
@@ -37,6 +38,10 @@ pub struct CallState {
     /// Memory cap, in bytes, and whether the module ran into it.
     memory_cap: usize,
     pub memory_refused: bool,
+    /// Where outbound requests go.
+    pub transport: Transport,
+    /// The call's number in its sandbox.
+    pub serial: u64,
 }
 
 impl CallState {
@@ -55,6 +60,8 @@ impl CallState {
             panic_message: None,
             memory_cap,
             memory_refused: false,
+            transport: Transport::Network,
+            serial: 0,
         }
     }
 
