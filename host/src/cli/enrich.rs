@@ -155,7 +155,11 @@ fn table(reports: &[IndicatorReport]) -> String {
             .map(|provider| provider.detail.clone())
             .collect();
         let mut reasons = report.composite.reasons.clone();
-        reasons.extend(why_not);
+        for line in why_not {
+            if !reasons.contains(&line) {
+                reasons.push(line);
+            }
+        }
         table.add_row([
             report.value.clone(),
             report.kind.to_owned(),
