@@ -16,7 +16,9 @@
 //! exchange. A retry of a request the upstream refused with `429` or `5xx`
 //! is the same request again: it waits out the pause the refusal set but
 //! takes no new permit or quota unit, since the refusal did not count
-//! against the upstream's limit.
+//! against the upstream's limit. A call that ends without sending anything
+//! (its module refused the input) still spent its prepaid unit: the ledger
+//! errs towards spending less than allowed, never more.
 //!
 //! Rate limits spread permits evenly over their period (a burst of one):
 //! 4 a minute means one every 15 s. No window of the period's length then
@@ -183,6 +185,7 @@ pub fn after_response(status: u16, headers: &[(String, String)]) {
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case("retry-after"))
         .and_then(|(_, value)| value.trim().parse::<u64>().ok())
+        // Without a usable Retry-After (absent, or an HTTP date), a second.
         .unwrap_or(1);
     context.lane.pause(Duration::from_secs(seconds));
 }
