@@ -22,7 +22,10 @@
 //!
 //! Rate limits spread permits evenly over their period (a burst of one):
 //! 4 a minute means one every 15 s. No window of the period's length then
-//! holds more than the limit, whichever way the upstream counts.
+//! holds more than the limit, whichever way the upstream counts. They are
+//! kept in memory, per process: two `ferret` processes started at once
+//! each keep the rate on their own. The daily quota, kept in the state
+//! file, is shared by every process on the machine.
 //!
 //! Interactive calls (a command) go before queued batch calls: both wait
 //! in one queue per lane, and a waiting interactive call is served first.
