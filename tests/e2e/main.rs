@@ -47,3 +47,7 @@ mod context_keys;
 // `providers test`: samples replayed, a missing recording, record then
 // replay, credentials kept out of recordings, and the command line.
 mod replay;
+
+// Batch enrichment: duplicates, rate limits, pauses, single-flight, the
+// cache and the daily quota across a restart.
+mod enrich;
