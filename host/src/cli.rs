@@ -1,8 +1,8 @@
 //! The command line: its grammar and where each subcommand goes.
 
-mod exec;
 mod cache;
 mod enrich;
+mod exec;
 mod extract;
 mod integration;
 mod providers;

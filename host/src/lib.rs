@@ -22,8 +22,8 @@
 pub mod command;
 pub mod config;
 pub mod dispatch;
-pub mod integration;
 pub mod enrich;
+pub mod integration;
 pub mod metrics;
 pub mod output;
 pub mod replay;
