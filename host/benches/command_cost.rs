@@ -127,6 +127,7 @@ async fn measure(workload: &Workload) {
     let mut guest = Vec::with_capacity(RUNS);
     let mut around = Vec::with_capacity(RUNS);
     let mut host = Vec::with_capacity(RUNS);
+    let mut fuel = Vec::with_capacity(RUNS);
     let started = Instant::now();
     for run in 0..WARM_UP + RUNS {
         let begun = Instant::now();
@@ -150,6 +151,7 @@ async fn measure(workload: &Workload) {
         own.push(whole.saturating_sub(upstream));
         let stats = results[0].stats;
         guest.push(stats.guest);
+        fuel.push(stats.fuel);
         around.push((rendered_at - begun).saturating_sub(stats.total));
         host.push(whole.saturating_sub(upstream + stats.guest));
     }
@@ -164,6 +166,8 @@ async fn measure(workload: &Workload) {
     report("  render XSOAR entries", &mut render);
     report("whole less HTTP", &mut own);
     report("host's own cost (less HTTP and guest)", &mut host);
+    fuel.sort_unstable();
+    println!("  fuel burnt per call (about one per wasm instruction): median {}", fuel[RUNS / 2]);
     let per_second = (WARM_UP + RUNS) as f64 / elapsed.as_secs_f64();
     println!("  {per_second:.0} commands per second, one at a time\n");
 }

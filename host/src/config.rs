@@ -171,8 +171,10 @@ pub struct PolicyConfig {
 pub struct SandboxLimits {
     /// Linear memory one provider instance may grow to, in MiB.
     pub memory_mib: u64,
-    /// CPU time one call may spend in the module, in milliseconds; time
-    /// spent waiting on the network does not count.
+    /// CPU budget of one call in the module, in milliseconds of a current
+    /// x86-64 core: counted as fuel (a million WebAssembly instructions per
+    /// millisecond), so waiting on the network, in host imports or for a
+    /// busy machine does not spend it.
     pub cpu_ms: u64,
     /// Wall-clock time one call may take, network included, in seconds.
     pub call_timeout_seconds: u64,

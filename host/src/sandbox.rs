@@ -46,9 +46,17 @@ pub const CONTRACT_VERSION: &str = "0.1.0";
 /// The WIT package every provider import and export belongs to.
 const CONTRACT_PACKAGE: &str = "ferret:provider";
 
-/// How often the engine's epoch advances; the granularity of the CPU
-/// deadline.
+/// How often the engine's epoch advances: how often a running module
+/// yields to the executor.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// Fuel per millisecond of a call's CPU budget (`cpu_ms`). Wasmtime
+/// charges about one unit per WebAssembly instruction, and a current x86-64
+/// core runs compiled guest code at roughly a million instructions per
+/// millisecond or more, so a budget of `cpu_ms` lasts about that long on
+/// such a core, less on a faster one. Being a count, it is the same on a
+/// loaded machine as on an idle one.
+const FUEL_PER_MS: u64 = 1_000_000;
 
 /// Instances that may be alive at once, across all providers.
 const POOL_INSTANCES: u32 = 256;
@@ -78,6 +86,9 @@ pub struct CallStats {
     pub guest: Duration,
     /// The whole call.
     pub total: Duration,
+    /// Fuel the call burnt, instantiation included: about one unit per
+    /// WebAssembly instruction run.
+    pub fuel: u64,
     /// The call's number in its sandbox, from 1; it ties the exchanges a
     /// replay or a recording kept to the call. Zero for a call not made.
     pub serial: u64,
@@ -110,6 +121,7 @@ impl Sandbox {
         let mut config = EngineConfig::new();
         config
             .epoch_interruption(true)
+            .consume_fuel(true)
             .wasm_component_model(true)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         // For profiling providers: `perf` reads the map to name guest code.
@@ -236,15 +248,18 @@ impl Sandbox {
         state.serial = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| state);
-        let cpu_limit = Duration::from_millis(limits.cpu_ms);
+        // The CPU budget is fuel, counted in the module's instructions:
+        // unlike a clock, it does not run down while the machine is busy
+        // with other work, while the call waits its turn to be scheduled,
+        // or while it sits in a host import. Epoch ticks only make a long
+        // computation yield now and then, so the wall-clock limit below can
+        // fire and other calls on the same thread run.
+        let fuel = limits.cpu_ms.saturating_mul(FUEL_PER_MS);
+        if let Err(error) = store.set_fuel(fuel) {
+            return (Err(SandboxFailure::Instantiate(format!("{error:#}"))), CallStats::default());
+        }
         store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(move |context| {
-            if context.data().guest_time() > cpu_limit {
-                Ok(UpdateDeadline::Interrupt)
-            } else {
-                Ok(UpdateDeadline::Yield(1))
-            }
-        });
+        store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Yield(1)));
 
         let wall = Duration::from_secs(limits.call_timeout_seconds);
         let outcome = tokio::time::timeout(wall, async {
@@ -253,9 +268,11 @@ impl Sandbox {
             body(&provider, &mut store).await
         })
         .await;
+        let burnt = fuel.saturating_sub(store.get_fuel().unwrap_or(0));
         let state = store.data();
         let instantiate = state.instantiated.unwrap_or_default();
         let stats = CallStats {
+            fuel: burnt,
             instantiate,
             upstream: state.upstream,
             guest: state.guest_time().saturating_sub(instantiate),
@@ -322,7 +339,7 @@ fn classify_failure(
         return SandboxFailure::Violation(Violation::MemoryCap(limits.memory_mib));
     }
     match error.downcast_ref::<Trap>() {
-        Some(Trap::Interrupt) => SandboxFailure::CpuDeadline(limits.cpu_ms),
+        Some(Trap::OutOfFuel) => SandboxFailure::CpuDeadline(limits.cpu_ms),
         Some(trap) => match &state.panic_message {
             Some(message) => SandboxFailure::Panic(message.clone()),
             None => SandboxFailure::Trap(trap.to_string()),
@@ -406,7 +423,7 @@ fn validate_manifest(manifest: &Manifest) -> Result<()> {
 }
 
 /// Advances the engine's epoch every [`EPOCH_TICK`] for as long as the
-/// engine lives; each tick lets a running call check its CPU time.
+/// engine lives; each tick makes a running call yield to the executor.
 fn start_epoch_ticker(engine: &Engine) {
     let weak = engine.weak();
     std::thread::Builder::new()

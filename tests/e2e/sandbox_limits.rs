@@ -79,8 +79,11 @@ async fn endless_loop_stops_at_its_cpu_deadline() {
     let message =
         format!("EndlessLoop (endless-loop 0.1.0) exceeded its CPU time limit of {CPU_MS} ms");
     let elapsed = hostile(&ferret, "!spin", "cpu-deadline", &message).await;
-    // Stopped near its deadline, well before the 5 s call limit.
-    assert!(elapsed < Duration::from_millis(CPU_MS + 1500), "took {elapsed:?}");
+    // Stopped by its CPU budget, not by the 5 s call limit (which would be
+    // a `timeout`): the budget is counted in instructions, so how long it
+    // lasts in wall time depends on the machine and its load.
+    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+    eprintln!("endless loop stopped after {elapsed:?} for a {CPU_MS} ms budget");
     next_command_succeeds(&ferret).await;
 }
 
