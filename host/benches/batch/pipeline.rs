@@ -39,6 +39,8 @@ pub struct Run {
     pub subset: Option<Subset>,
     /// Peak resident set size, when measured.
     pub peak_rss_kib: Option<u64>,
+    /// The process's exit code, one of the job's accepted ones.
+    pub exit_code: i32,
 }
 
 impl Run {
@@ -57,6 +59,8 @@ pub struct Job<'a> {
     pub subset: Option<Subset>,
     pub requests: u64,
     pub measure_memory: bool,
+    /// Exit codes of a completed run.
+    pub accepted_exits: &'static [i32],
 }
 
 /// Runs `job` against `upstream`, freshly reset to `behaviour`.
@@ -67,6 +71,7 @@ pub fn run(job: Job<'_>, upstream: &Upstream, behaviour: Behaviour) -> Result<Ru
     // GNU time reports the child's exact peak; without it, `VmHWM` is polled.
     let wrapped = job.measure_memory && Path::new(GNU_TIME).is_file();
     let poll_memory = job.measure_memory && !wrapped;
+    let accepted_exits = job.accepted_exits;
     let mut command = if wrapped {
         let mut wrapped = Command::new(GNU_TIME);
         wrapped.args(["-f", "%M", "-o"]).arg(&time_path).arg(job.command.get_program());
@@ -104,7 +109,7 @@ pub fn run(job: Job<'_>, upstream: &Upstream, behaviour: Behaviour) -> Result<Ru
     let measured = started.elapsed();
     let counts = upstream.counts();
 
-    if !status.success() {
+    if !status.code().is_some_and(|code| accepted_exits.contains(&code)) {
         let errors = std::fs::read_to_string(&stderr_path).unwrap_or_default();
         let tail: Vec<&str> = errors.lines().rev().take(8).collect();
         let tail: Vec<&str> = tail.into_iter().rev().collect();
@@ -125,6 +130,7 @@ pub fn run(job: Job<'_>, upstream: &Upstream, behaviour: Behaviour) -> Result<Ru
         lines: count_lines(&stdout_path)?,
         subset: job.subset,
         peak_rss_kib,
+        exit_code: status.code().unwrap_or_default(),
     })
 }
 
