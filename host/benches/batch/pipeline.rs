@@ -30,6 +30,11 @@ pub struct Run {
     pub label: &'static str,
     /// Wall time, scaled to the whole workload when `subset` says so.
     pub elapsed: Duration,
+    /// From the start of the process to its first request at the fake:
+    /// start-up, reading the input, loading providers.
+    pub start_up: Duration,
+    /// Wall time of the part that ran, unscaled.
+    pub measured: Duration,
     /// Requests of the whole workload: indicators times providers.
     pub requests: u64,
     /// What the fake counted (over the measured part only).
@@ -121,10 +126,15 @@ pub fn run(job: Job<'_>, upstream: &Upstream, behaviour: Behaviour) -> Result<Ru
     } else {
         polled_peak
     };
+    // A subset's time is scaled past its start-up, which a whole run pays
+    // once too.
+    let start_up = counts.first_request.map_or(measured, |first| first - started).min(measured);
     let scale = job.subset.map_or(1.0, |subset| subset.workload as f64 / subset.measured as f64);
     Ok(Run {
         label: job.label,
-        elapsed: measured.mul_f64(scale),
+        elapsed: start_up + (measured - start_up).mul_f64(scale),
+        start_up,
+        measured,
         requests: job.requests,
         counts,
         lines: count_lines(&stdout_path)?,

@@ -81,6 +81,8 @@ pub struct Counts {
     pub per_provider: [Tally; 2],
     /// Most requests in progress at once, both providers together.
     pub peak_in_flight: u64,
+    /// When the first request arrived, if one did.
+    pub first_request: Option<Instant>,
 }
 
 impl Counts {
@@ -108,6 +110,7 @@ struct State {
     tallies: [ProviderCounters; 2],
     in_flight: AtomicU64,
     peak_in_flight: AtomicU64,
+    first_request: Mutex<Option<Instant>>,
     /// The VirusTotal IP sample's body, with [`VT_SAMPLE_IP`] to replace.
     virustotal_body: String,
     /// The AbuseIPDB check sample's body, with [`ABUSEIPDB_SAMPLE_IP`].
@@ -136,6 +139,7 @@ impl Upstream {
             tallies: Default::default(),
             in_flight: AtomicU64::new(0),
             peak_in_flight: AtomicU64::new(0),
+            first_request: Mutex::new(None),
             virustotal_body: sample_body(
                 &samples.join("virustotal/ip_malicious.json"),
                 VT_SAMPLE_IP,
@@ -174,6 +178,7 @@ impl Upstream {
             }
         }
         self.state.peak_in_flight.store(0, Ordering::SeqCst);
+        *self.state.first_request.lock().unwrap() = None;
     }
 
     /// What was counted since the last reset.
@@ -190,6 +195,7 @@ impl Upstream {
         Counts {
             per_provider: Provider::ALL.map(tally),
             peak_in_flight: self.state.peak_in_flight.load(Ordering::SeqCst),
+            first_request: *self.state.first_request.lock().unwrap(),
         }
     }
 }
@@ -247,6 +253,7 @@ impl Drop for InFlight<'_> {
 
 async fn answer(state: &State, uri: Uri, headers: HeaderMap) -> Response {
     let arrived = Instant::now();
+    state.first_request.lock().unwrap().get_or_insert(arrived);
     let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     let _in_flight = InFlight(&state.in_flight);
     state.peak_in_flight.fetch_max(now, Ordering::SeqCst);
