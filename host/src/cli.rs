@@ -1,8 +1,11 @@
 //! The command line: its grammar and where each subcommand goes.
 
+mod cache;
+mod enrich;
 mod extract;
 mod providers;
 mod run;
+mod stats;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -46,6 +49,42 @@ pub enum Command {
         /// how a plugin author tries a module.
         #[arg(long = "provider")]
         providers: Vec<PathBuf>,
+        /// Ask the upstreams even when a cached result is still in force.
+        #[arg(long)]
+        no_cache: bool,
+    },
+    /// Enrich every indicator of alerts, e-mails, feeds or text, and score
+    /// each: `ferret enrich examples/phishing.eml`.
+    Enrich {
+        /// Inputs; `-` or nothing for standard input.
+        files: Vec<PathBuf>,
+        /// Output format; `ndjson` prints each indicator as it completes.
+        #[arg(long, value_enum, default_value_t = EnrichFormat::Table)]
+        format: EnrichFormat,
+        /// Only these providers (ids or brands, comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        providers: Option<Vec<String>>,
+        /// The input's TLP label (clear, green, amber, amber+strict, red),
+        /// when the input does not carry one.
+        #[arg(long)]
+        tlp: Option<String>,
+        /// Ask the upstreams even when a cached result is still in force.
+        #[arg(long)]
+        no_cache: bool,
+    },
+    /// The result cache: its size, or purging it.
+    Cache {
+        #[command(subcommand)]
+        action: CacheAction,
+    },
+    /// Provider calls over a period, from the call ledger.
+    Stats {
+        /// How far back: `90s`, `30m`, `12h`, `7d`, `2w`.
+        #[arg(long, default_value = "7d")]
+        since: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
     },
     /// List or inspect providers.
     Providers {
@@ -82,6 +121,33 @@ pub enum ProvidersAction {
     },
 }
 
+#[derive(Subcommand)]
+pub enum CacheAction {
+    /// Rows per provider, hits and misses, the file's size.
+    Stats {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Delete cached results.
+    Purge {
+        /// Only this provider's.
+        #[arg(long)]
+        provider: Option<String>,
+        /// Only those past their lifetime.
+        #[arg(long)]
+        expired: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum EnrichFormat {
+    Table,
+    Json,
+    Ndjson,
+    Csv,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 pub enum RunFormat {
     Xsoar,
@@ -98,9 +164,17 @@ pub enum ListFormat {
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
-        Command::Run { command, format, providers } => {
-            run::run_command(&config, &command, format, &providers).await
+        Command::Run { command, format, providers, no_cache } => {
+            run::run_command(&config, &command, format, &providers, no_cache).await
         }
+        Command::Enrich { files, format, providers, tlp, no_cache } => {
+            enrich::enrich(&config, &files, format, providers, tlp.as_deref(), no_cache).await
+        }
+        Command::Cache { action: CacheAction::Stats { format } } => cache::stats(&config, format),
+        Command::Cache { action: CacheAction::Purge { provider, expired } } => {
+            cache::purge(&config, provider.as_deref(), expired)
+        }
+        Command::Stats { since, format } => stats::stats(&config, &since, format),
         Command::Providers { action: ProvidersAction::List { format } } => {
             let ferret = Ferret::load(&config).await?;
             providers::print_providers(&ferret.registry, format);

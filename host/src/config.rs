@@ -26,9 +26,14 @@ pub struct Config {
     /// folder beside the binary's own folder (`target/providers` for
     /// `target/release/ferret`).
     pub builtin_dir: Option<PathBuf>,
-    /// Folder for Ferret's own state: the compiled-module cache. Defaults
-    /// to `$XDG_CACHE_HOME/ferret` or `~/.cache/ferret`.
+    /// Folder for Ferret's own state: the compiled-module cache, and the
+    /// SQLite file of results, daily quotas and the call ledger. Defaults
+    /// to `$XDG_CACHE_HOME/ferret` (or `~/.cache/ferret`) for modules and
+    /// `$XDG_DATA_HOME/ferret` (or `~/.local/share/ferret`) for the file.
     pub data_dir: Option<PathBuf>,
+    /// The SQLite state file itself, when it should not be
+    /// `<data_dir>/ferret.sqlite3`.
+    pub state_file: Option<PathBuf>,
     /// Sandbox limits applied to every provider call.
     #[serde(default)]
     pub sandbox: SandboxLimits,
@@ -38,6 +43,75 @@ pub struct Config {
     /// Per-provider settings, keyed by provider id.
     #[serde(default)]
     pub providers: BTreeMap<String, ProviderConfig>,
+    /// How long results are kept.
+    #[serde(default)]
+    pub cache: CacheConfig,
+    /// How providers' rate limits and pauses are applied.
+    #[serde(default)]
+    pub scheduler: SchedulerConfig,
+    /// How provider verdicts combine into one.
+    #[serde(default)]
+    pub scoring: ScoringConfig,
+}
+
+/// `[cache]`: result lifetimes, in seconds. A provider's own
+/// `[providers.<id>.cache]` wins over these.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheConfig {
+    /// How long an answer is reused. Default one day.
+    pub answer_ttl_seconds: u64,
+    /// How long "the upstream knows nothing of it" is reused; shorter, as
+    /// an indicator may appear upstream at any time. Default one hour.
+    pub not_found_ttl_seconds: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self { answer_ttl_seconds: 24 * 3600, not_found_ttl_seconds: 3600 }
+    }
+}
+
+/// A provider's own result lifetimes; an absent field keeps `[cache]`'s.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheOverride {
+    /// Seconds an answer is reused.
+    pub answer_ttl_seconds: Option<u64>,
+    /// Seconds a not-found is reused.
+    pub not_found_ttl_seconds: Option<u64>,
+}
+
+/// `[scheduler]`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SchedulerConfig {
+    /// Calls one provider may have running at once.
+    pub concurrency: u32,
+    /// Longest pause a `429` with `Retry-After` may impose on a provider,
+    /// in seconds. A longer one is not waited out: the call reports the
+    /// rate limit instead, so one throttled upstream cannot stall a batch
+    /// for an hour.
+    pub max_pause_seconds: u64,
+    /// How many times a rate-limited call is tried again after its pause.
+    pub rate_limit_retries: u32,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        Self { concurrency: 8, max_pause_seconds: 60, rate_limit_retries: 3 }
+    }
+}
+
+/// `[scoring]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScoringConfig {
+    /// Weights per indicator kind (`ip`, `domain`, `url`, `file`, `email`,
+    /// `cidr`), then per provider id: `[scoring.weights.ip] virustotal =
+    /// 60`. A kind's table replaces the built-in one for that kind; a
+    /// provider it does not name has weight 0.
+    pub weights: BTreeMap<String, BTreeMap<String, f64>>,
 }
 
 /// The policy gate's settings.
@@ -112,6 +186,8 @@ pub struct ProviderConfig {
     pub reliability: Option<String>,
     /// Rate limits replacing the manifest's defaults.
     pub limits: Option<RateLimitOverride>,
+    /// Result lifetimes replacing `[cache]`'s.
+    pub cache: Option<CacheOverride>,
     /// Whether the provider runs inside the organisation (a self-hosted
     /// MISP): it may then receive non-routable addresses.
     #[serde(default)]
@@ -196,7 +272,34 @@ impl Config {
         if let Some((name, _)) = zero {
             bail!("sandbox.{name} must be above zero");
         }
+        if self.scheduler.concurrency == 0 {
+            bail!("scheduler.concurrency must be above zero");
+        }
+        for (kind, weights) in &self.scoring.weights {
+            if !["ip", "domain", "url", "file", "email", "cidr"].contains(&kind.as_str()) {
+                bail!(
+                    "scoring.weights.{kind}: unknown indicator kind (use ip, domain, url, file, \
+                     email or cidr)"
+                );
+            }
+            if let Some((id, weight)) =
+                weights.iter().find(|(_, weight)| !weight.is_finite() || **weight < 0.0)
+            {
+                bail!("scoring.weights.{kind}.{id} = {weight}: a weight must be 0 or more");
+            }
+        }
         for (id, provider) in &self.providers {
+            let zero_limit = provider.limits.and_then(|limits| {
+                [("per_second", limits.per_second), ("per_minute", limits.per_minute)]
+                    .into_iter()
+                    .find(|(_, value)| *value == Some(0))
+            });
+            if let Some((name, _)) = zero_limit {
+                bail!(
+                    "providers.{id}.limits.{name} must be above zero (disable the provider with \
+                     `enabled = false` instead)"
+                );
+            }
             if let Some(base) = &provider.base_url {
                 let url = url::Url::parse(base)
                     .with_context(|| format!("providers.{id}.base_url `{base}` is not a URL"))?;
@@ -238,6 +341,23 @@ impl Config {
             .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
             .unwrap_or_else(std::env::temp_dir);
         base.join("ferret").join("modules")
+    }
+
+    /// The SQLite file of cached results, daily quotas and the call ledger.
+    pub fn store_path(&self) -> PathBuf {
+        if let Some(file) = &self.state_file {
+            return file.clone();
+        }
+        if let Some(dir) = &self.data_dir {
+            return dir.join("ferret.sqlite3");
+        }
+        let base = std::env::var_os("XDG_DATA_HOME")
+            .map(PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share"))
+            })
+            .unwrap_or_else(std::env::temp_dir);
+        base.join("ferret").join("ferret.sqlite3")
     }
 }
 

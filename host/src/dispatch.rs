@@ -13,11 +13,14 @@ use thiserror::Error;
 
 use crate::command::{BindError, CommandLine, RawValue, bind_arguments, split_list};
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::router::{Provider, Registry};
 use crate::sandbox::{
     Argument, CallStats, CommandOutput, CommandRequest, Indicator, IndicatorKind, ProviderError,
     Sandbox, SandboxFailure,
 };
+use crate::schedule::{CallOptions, Priority, Scheduler};
+use crate::store::Store;
 
 /// The host with its providers loaded: what every front end (CLI, HTTP
 /// service, XSOAR bridge) calls.
@@ -26,11 +29,14 @@ pub struct Ferret {
     pub sandbox: Sandbox,
     /// The providers.
     pub registry: Registry,
+    /// Cache, rate limits, quotas and the call ledger.
+    pub scheduler: Scheduler,
     gate: Gate,
+    weights: crate::config::ScoringConfig,
 }
 
 /// What became of one provider call.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Outcome {
     /// The provider answered.
     Answered(CommandOutput),
@@ -44,6 +50,11 @@ pub enum Outcome {
     Refused(ProviderError),
     /// The sandbox stopped the call.
     Failed(SandboxFailure),
+    /// The provider's daily quota is spent; nothing was sent.
+    QuotaExhausted {
+        /// When it renews: the next UTC midnight, `YYYY-MM-DDT00:00:00Z`.
+        until: String,
+    },
 }
 
 /// One provider's result for one indicator (or for the whole command, when
@@ -73,6 +84,8 @@ pub struct CallResult {
     pub elapsed: Duration,
     /// Where the sandbox's time went; zero for calls not made.
     pub stats: CallStats,
+    /// Answered from the cache, or by an identical call in flight.
+    pub cache_hit: bool,
 }
 
 /// Why a command could not run at all.
@@ -126,11 +139,11 @@ pub enum CommandError {
 }
 
 /// One planned provider call.
-struct Call<'a> {
-    provider: &'a Provider,
-    request: CommandRequest,
-    indicator: Option<Indicator>,
-    skip: Option<Outcome>,
+pub(crate) struct Call<'a> {
+    pub(crate) provider: &'a Provider,
+    pub(crate) request: CommandRequest,
+    pub(crate) indicator: Option<Indicator>,
+    pub(crate) skip: Option<Outcome>,
 }
 
 impl Ferret {
@@ -152,11 +165,39 @@ impl Ferret {
         if let Some(path) = &policy.deny_list {
             gate = gate.with_deny_list(IndicatorList::load(path)?);
         }
-        Ok(Self { sandbox, registry, gate })
+        let store = Arc::new(Store::open(&config.store_path())?);
+        let scheduler = Scheduler::new(config, &registry, store, Arc::new(Metrics::new()));
+        Ok(Self { sandbox, registry, scheduler, gate, weights: config.scoring.clone() })
     }
 
-    /// Runs a command on every provider that answers it.
+    /// The policy gate and the operator's lists.
+    pub fn gate(&self) -> &Gate {
+        &self.gate
+    }
+
+    /// The scoring weights in force.
+    pub fn weights(&self) -> &crate::config::ScoringConfig {
+        &self.weights
+    }
+
+    /// Runs a command on every provider that answers it, as a person or a
+    /// playbook asks: before queued batch calls, and from the cache.
+    ///
+    /// A command answers from the cache too, for reputation lookups only
+    /// (`!ip`, `!vt-ip-scan`...): a playbook that runs `!ip` on the same
+    /// address in every incident should not spend the daily quota on it.
+    /// `ferret run --no-cache` asks the upstream again.
     pub async fn execute(&self, line: &CommandLine) -> Result<Vec<CallResult>, CommandError> {
+        let options = CallOptions { priority: Priority::Interactive, use_cache: true };
+        self.execute_with(line, options).await
+    }
+
+    /// Runs a command on every provider that answers it, with `options`.
+    pub async fn execute_with(
+        &self,
+        line: &CommandLine,
+        options: CallOptions,
+    ) -> Result<Vec<CallResult>, CommandError> {
         if line.name == "test-module" {
             return Ok(self.test_module(using(line).as_deref()).await);
         }
@@ -259,7 +300,7 @@ impl Ferret {
                 seen.push(found);
             }
         }
-        Ok(join_all(calls.into_iter().map(|call| self.perform(call))).await)
+        Ok(join_all(calls.into_iter().map(|call| self.perform(call, options))).await)
     }
 
     /// Runs every provider's connection check (`test-module`).
@@ -290,7 +331,7 @@ impl Ferret {
         join_all(checks).await
     }
 
-    fn plan<'a>(
+    pub(crate) fn plan<'a>(
         &self,
         provider: &'a Provider,
         request: CommandRequest,
@@ -304,31 +345,29 @@ impl Ferret {
         Call { provider, request, indicator, skip }
     }
 
-    async fn perform(&self, call: Call<'_>) -> CallResult {
+    pub(crate) async fn perform(&self, call: Call<'_>, options: CallOptions) -> CallResult {
         let started = Instant::now();
         let command = call.request.command.clone();
-        let (outcome, stats) = match call.skip {
-            Some(outcome) => (outcome, CallStats::default()),
+        let (outcome, stats, cache_hit) = match call.skip {
+            Some(outcome) => {
+                self.scheduler.record_skipped(call.provider, &call.request, &outcome);
+                (outcome, CallStats::default(), false)
+            }
             None => {
-                let grant = Arc::clone(&call.provider.grant);
-                let (answer, stats) =
-                    self.sandbox.run(&call.provider.module, grant, call.request).await;
-                let outcome = match answer {
-                    Ok(Ok(output)) => Outcome::Answered(output),
-                    Ok(Err(ProviderError::NotFound)) => Outcome::NotFound,
-                    Ok(Err(error)) => Outcome::Refused(error),
-                    Err(failure) => Outcome::Failed(failure),
-                };
-                (outcome, stats)
+                let scheduled =
+                    self.scheduler.call(&self.sandbox, call.provider, call.request, options).await;
+                (scheduled.outcome, scheduled.stats, scheduled.cache_hit)
             }
         };
         let mut result = self.result(call.provider, &command, call.indicator, outcome, started);
         result.stats = stats;
+        result.cache_hit = cache_hit;
         tracing::info!(
             provider = %result.provider,
             command = %result.command,
             kind = result.indicator.as_ref().map(|i| kind_name(i.kind)).unwrap_or("-"),
             status = outcome_name(&result.outcome),
+            cache_hit,
             latency_ms = result.elapsed.as_secs_f64() * 1000.0,
             "provider call"
         );
@@ -366,6 +405,7 @@ impl Ferret {
             outcome,
             elapsed: started.elapsed(),
             stats: CallStats::default(),
+            cache_hit: false,
         }
     }
 
@@ -464,7 +504,7 @@ fn tlp_argument(line: &CommandLine) -> Result<Option<Tlp>, String> {
 /// The gate's view of a provider: internal or not, and its TLP ceiling.
 /// Without a configured ceiling a provider may receive up to TLP:AMBER.
 /// The error is [`CommandError::Tlp`]'s text.
-fn provider_policy(provider: &Provider) -> Result<ProviderPolicy, String> {
+pub(crate) fn provider_policy(provider: &Provider) -> Result<ProviderPolicy, String> {
     let max_tlp = match &provider.config.max_tlp {
         Some(text) => text
             .parse::<Tlp>()
@@ -526,5 +566,6 @@ pub fn outcome_name(outcome: &Outcome) -> &'static str {
         Outcome::NotConfigured(_) => "not-configured",
         Outcome::Refused(_) => "provider-error",
         Outcome::Failed(_) => "sandbox-failure",
+        Outcome::QuotaExhausted { .. } => "quota-exhausted",
     }
 }

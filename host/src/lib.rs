@@ -18,7 +18,11 @@
 pub mod command;
 pub mod config;
 pub mod dispatch;
+pub mod enrich;
+pub mod metrics;
 pub mod output;
 pub mod router;
 pub mod sandbox;
+pub mod schedule;
 pub mod scoring;
+pub mod store;

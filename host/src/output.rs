@@ -44,6 +44,9 @@ pub fn error_message(result: &CallResult) -> Option<String> {
             }
         },
         Outcome::Failed(failure) => format!("{who} {failure}"),
+        Outcome::QuotaExhausted { until } => {
+            format!("{who}: quota exhausted until {until} (its daily limit is spent)")
+        }
     };
     Some(message)
 }

@@ -21,3 +21,7 @@ mod commands;
 
 // The `ferret` binary: run, providers list, providers inspect.
 mod cli;
+
+// Batch enrichment: duplicates, rate limits, pauses, single-flight, the
+// cache and the daily quota across a restart.
+mod enrich;

@@ -341,6 +341,13 @@ pub fn config(text: &str) -> Config {
     } else {
         format!("data_dir = {:?}\n{text}", shared_data_dir().display().to_string())
     };
+    // Each Ferret its own state file (cache, quotas), unless the test
+    // names one: answers cached by one test must not answer another's.
+    let text = if text.contains("state_file") {
+        text
+    } else {
+        format!("state_file = {:?}\n{text}", fresh_state_file().display().to_string())
+    };
     Config::parse(&text).unwrap_or_else(|error| panic!("test configuration: {error:#}\n{text}"))
 }
 
@@ -406,4 +413,130 @@ pub fn error_text(entry: &Value) -> String {
     assert_eq!(entry["Type"], 4, "expected an error entry, got {entry:#}");
     assert_eq!(entry["ContentsFormat"], "text", "{entry:#}");
     entry["Contents"].as_str().expect("error contents are text").to_owned()
+}
+
+/// A state file no other test uses.
+pub fn fresh_state_file() -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ferret-e2e-state");
+    std::fs::create_dir_all(&dir).expect("state folder");
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let file = dir.join(format!("{}-{nanos}-{n}.sqlite3", std::process::id()));
+    let _ = std::fs::remove_file(&file);
+    file
+}
+
+/// A fake upstream that answers every request with one recorded answer,
+/// counts what it served, and can hold a rate limit, delay its answers or
+/// refuse its first requests.
+pub struct CountingFake {
+    pub address: SocketAddr,
+    state: Arc<Mutex<CountingState>>,
+}
+
+struct CountingState {
+    status: u16,
+    body: String,
+    /// At most `limit.0` answers in any window of `limit.1`; beyond it,
+    /// 429 with `Retry-After: 1`.
+    limit: Option<(usize, Duration)>,
+    delay: Duration,
+    /// Answers to give first, in order, before the normal one.
+    scripted: std::collections::VecDeque<(u16, Vec<(String, String)>, String)>,
+    served: Vec<(std::time::Instant, String, u16)>,
+}
+
+impl CountingFake {
+    /// Answers every request with `sample`'s status and body.
+    pub async fn start(sample: &Sample) -> Self {
+        let state = Arc::new(Mutex::new(CountingState {
+            status: sample.status,
+            body: sample.body.to_string(),
+            limit: None,
+            delay: Duration::ZERO,
+            scripted: Default::default(),
+            served: Vec::new(),
+        }));
+        let shared = Arc::clone(&state);
+        let app = axum::Router::new().fallback(move |uri: Uri| {
+            let state = Arc::clone(&shared);
+            async move { counted_answer(&state, uri).await }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self { address, state }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// Refuses with 429 beyond `count` answers in any `window`.
+    pub fn limit(&self, count: usize, window: Duration) {
+        self.state.lock().unwrap().limit = Some((count, window));
+    }
+
+    /// Holds each answer for `delay`.
+    pub fn delay(&self, delay: Duration) {
+        self.state.lock().unwrap().delay = delay;
+    }
+
+    /// Answers the next request with a 429 and `Retry-After: <seconds>`.
+    pub fn refuse_next(&self, retry_after: u32) {
+        let body = r#"{"error":{"code":"TooManyRequests","message":"Too many requests"}}"#;
+        self.state.lock().unwrap().scripted.push_back((
+            429,
+            vec![("Retry-After".into(), retry_after.to_string())],
+            body.into(),
+        ));
+    }
+
+    /// Every request: when, path and query, the status given.
+    pub fn served(&self) -> Vec<(std::time::Instant, String, u16)> {
+        self.state.lock().unwrap().served.clone()
+    }
+
+    /// Requests answered with `status`.
+    pub fn count(&self, status: u16) -> usize {
+        self.served().iter().filter(|(_, _, given)| *given == status).count()
+    }
+}
+
+async fn counted_answer(state: &Mutex<CountingState>, uri: Uri) -> Response {
+    let now = std::time::Instant::now();
+    let target = uri.path_and_query().map(|pq| pq.to_string()).unwrap_or_default();
+    let (status, headers, body, delay) = {
+        let mut state = state.lock().unwrap();
+        let answered_recently = |state: &CountingState, window: Duration| {
+            state
+                .served
+                .iter()
+                .filter(|(at, _, status)| *status != 429 && now.duration_since(*at) < window)
+                .count()
+        };
+        let (status, headers, body) = if let Some(scripted) = state.scripted.pop_front() {
+            scripted
+        } else if let Some((count, window)) = state.limit
+            && answered_recently(&state, window) >= count
+        {
+            (429, vec![("Retry-After".to_owned(), "1".to_owned())], "{}".to_owned())
+        } else {
+            (state.status, Vec::new(), state.body.clone())
+        };
+        state.served.push((now, target, status));
+        (status, headers, body, state.delay)
+    };
+    tokio::time::sleep(delay).await;
+    let mut response = (StatusCode::from_u16(status).unwrap(), body).into_response();
+    for (name, value) in headers {
+        response.headers_mut().insert(
+            axum::http::HeaderName::try_from(name.as_str()).unwrap(),
+            axum::http::HeaderValue::try_from(value.as_str()).unwrap(),
+        );
+    }
+    response
 }

@@ -12,6 +12,7 @@ use ferret_host::dispatch::{Ferret, Outcome};
 use ferret_host::output::{report, xsoar};
 use ferret_host::router::Registry;
 use ferret_host::sandbox::Sandbox;
+use ferret_host::schedule::{CallOptions, Priority};
 
 use super::{EXIT_ERROR_ENTRIES, EXIT_REFUSED, RunFormat};
 
@@ -20,6 +21,7 @@ pub async fn run_command(
     text: &str,
     format: RunFormat,
     modules: &[PathBuf],
+    no_cache: bool,
 ) -> Result<ExitCode> {
     let ferret = if modules.is_empty() {
         Ferret::load(config).await?
@@ -32,7 +34,8 @@ pub async fn run_command(
         Ok(line) => line,
         Err(error) => return Ok(refuse(&error.to_string(), format)),
     };
-    let results = match ferret.execute(&line).await {
+    let options = CallOptions { priority: Priority::Interactive, use_cache: !no_cache };
+    let results = match ferret.execute_with(&line, options).await {
         Ok(results) => results,
         Err(error) => return Ok(refuse(&error.to_string(), format)),
     };

@@ -74,6 +74,10 @@ impl CallState {
 
         let mut attempt = 0;
         loop {
+            // The scheduler's rate limits and daily quota hold per request.
+            if let Err(reason) = crate::schedule::before_request().await {
+                return Ok(Err(HttpError::InvalidRequest(format!("not sent: {reason}"))));
+            }
             let sent = Instant::now();
             let answer = self.send_once(&request, &url).await;
             self.upstream += sent.elapsed();
@@ -81,6 +85,7 @@ impl CallState {
                 Ok(response) => response,
                 Err(error) => return Ok(Err(error)),
             };
+            crate::schedule::after_response(response.status, &response.headers);
             let retryable = response.status == 429 || response.status >= 500;
             let remaining = self.time_left();
             match retry_wait(&response, attempt) {

@@ -1,0 +1,597 @@
+//! Ferret's state on disk: one embedded SQLite file under the data folder
+//! holding the result cache, the daily quota ledger and the call ledger.
+//!
+//! A restart therefore neither refetches what is cached nor forgets what
+//! today's quota has spent. Several processes may share the file: SQLite
+//! serialises their writes, and every quota reservation is one atomic
+//! statement, so two processes cannot both take the last unit.
+//!
+//! The file serves one machine. Replicas that must share one quota and one
+//! cache need a shared store (Redis) behind the same methods; this module
+//! is where it would go.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::{Value, json};
+
+use crate::sandbox::{Assessment, CommandOutput, Indicator, IndicatorKind, Table, Verdict};
+
+/// The schema; every statement is idempotent.
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS cache (
+    provider   TEXT NOT NULL,
+    command    TEXT NOT NULL,
+    indicator  TEXT NOT NULL,
+    arguments  TEXT NOT NULL,
+    found      INTEGER NOT NULL,
+    payload    TEXT NOT NULL,
+    stored_at  INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (provider, command, indicator, arguments)
+);
+CREATE TABLE IF NOT EXISTS quota (
+    provider TEXT NOT NULL,
+    day      TEXT NOT NULL,
+    spent    INTEGER NOT NULL,
+    PRIMARY KEY (provider, day)
+);
+CREATE TABLE IF NOT EXISTS calls (
+    at_ms       INTEGER NOT NULL,
+    provider    TEXT NOT NULL,
+    command     TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    outcome     TEXT NOT NULL,
+    latency_ms  REAL NOT NULL,
+    cache_hit   INTEGER NOT NULL,
+    rate_limits INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS calls_at ON calls (at_ms);
+CREATE TABLE IF NOT EXISTS runs (
+    at_ms      INTEGER NOT NULL,
+    indicators INTEGER NOT NULL,
+    elapsed_ms REAL NOT NULL
+);
+";
+
+/// The open state file.
+pub struct Store {
+    path: PathBuf,
+    connection: Mutex<Connection>,
+}
+
+/// What identifies a cached result.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CacheKey {
+    /// Provider id.
+    pub provider: String,
+    /// The command's declared name.
+    pub command: String,
+    /// `kind:value` of the indicator.
+    pub indicator: String,
+    /// The other arguments, as canonical text.
+    pub arguments: String,
+}
+
+/// A result worth keeping: an answer, or "the upstream knows nothing of
+/// it". Errors are never kept.
+#[derive(Debug, Clone)]
+pub enum Cached {
+    /// The provider answered.
+    Answer(CommandOutput),
+    /// The upstream knows nothing of the indicator.
+    NotFound,
+}
+
+/// One provider call, as the ledger keeps it.
+#[derive(Debug, Clone)]
+pub struct CallRecord {
+    /// Provider id.
+    pub provider: String,
+    /// Command name.
+    pub command: String,
+    /// Indicator kind, or `-`.
+    pub kind: String,
+    /// Outcome name (`answered`, `not-found`, `quota-exhausted`...).
+    pub outcome: String,
+    /// End-to-end time.
+    pub latency: Duration,
+    /// Whether the cache answered.
+    pub cache_hit: bool,
+    /// `429` answers the upstream gave on the way.
+    pub rate_limits: u32,
+}
+
+/// The cache's rows of one provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheRows {
+    /// Provider id.
+    pub provider: String,
+    /// Rows still in force.
+    pub live: u64,
+    /// Rows past their lifetime, kept until purged or overwritten.
+    pub expired: u64,
+}
+
+/// One provider's figures over a period, from the ledger.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderStats {
+    /// Provider id.
+    pub provider: String,
+    /// Calls made or answered from the cache.
+    pub calls: u64,
+    /// Of which the cache answered.
+    pub cache_hits: u64,
+    /// Calls that ended in an error.
+    pub errors: u64,
+    /// `429` answers seen.
+    pub rate_limits: u64,
+    /// Median latency of calls that went upstream, in milliseconds.
+    pub p50_ms: Option<f64>,
+    /// 95th percentile of the same.
+    pub p95_ms: Option<f64>,
+}
+
+impl Store {
+    /// Opens (creating if need be) the state file at `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("failed to create data folder {}", parent.display()))?;
+        }
+        let connection = Connection::open(path)
+            .with_context(|| format!("failed to open state file {}", path.display()))?;
+        connection
+            .busy_timeout(Duration::from_secs(10))
+            .and_then(|_| connection.pragma_update(None, "journal_mode", "WAL"))
+            .and_then(|_| connection.pragma_update(None, "synchronous", "NORMAL"))
+            .and_then(|_| connection.execute_batch(SCHEMA))
+            .with_context(|| format!("failed to prepare state file {}", path.display()))?;
+        Ok(Self { path: path.to_path_buf(), connection: Mutex::new(connection) })
+    }
+
+    /// Where the file is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves no half-done statement:
+        // SQLite rolled it back, so the connection is still sound.
+        self.connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The cached result for `key`, if one is still in force.
+    pub fn cache_get(&self, key: &CacheKey) -> Result<Option<Cached>> {
+        let connection = self.lock();
+        let row: Option<(bool, String)> = connection
+            .prepare_cached(
+                "SELECT found, payload FROM cache WHERE provider = ?1 AND command = ?2 \
+                 AND indicator = ?3 AND arguments = ?4 AND expires_at > ?5",
+            )?
+            .query_row(
+                params![key.provider, key.command, key.indicator, key.arguments, now_seconds()],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        drop(connection);
+        Ok(match row {
+            None => None,
+            Some((false, _)) => Some(Cached::NotFound),
+            // A payload this build cannot read is a miss, not an error.
+            Some((true, payload)) => output_from_json(&payload).map(Cached::Answer),
+        })
+    }
+
+    /// Keeps `value` for `key` for `ttl`.
+    pub fn cache_put(&self, key: &CacheKey, value: &Cached, ttl: Duration) -> Result<()> {
+        let (found, payload) = match value {
+            Cached::Answer(output) => (true, output_to_json(output).to_string()),
+            Cached::NotFound => (false, String::new()),
+        };
+        let now = now_seconds();
+        self.lock()
+            .prepare_cached(
+                "INSERT OR REPLACE INTO cache \
+                 (provider, command, indicator, arguments, found, payload, stored_at, expires_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                key.provider,
+                key.command,
+                key.indicator,
+                key.arguments,
+                found,
+                payload,
+                now,
+                now.saturating_add(ttl.as_secs() as i64),
+            ])?;
+        Ok(())
+    }
+
+    /// Rows per provider, live and expired.
+    pub fn cache_rows(&self) -> Result<Vec<CacheRows>> {
+        let connection = self.lock();
+        let mut statement = connection.prepare(
+            "SELECT provider, SUM(expires_at > ?1), SUM(expires_at <= ?1) FROM cache \
+             GROUP BY provider ORDER BY provider",
+        )?;
+        let rows = statement
+            .query_map(params![now_seconds()], |row| {
+                Ok(CacheRows {
+                    provider: row.get(0)?,
+                    live: row.get::<_, i64>(1)? as u64,
+                    expired: row.get::<_, i64>(2)? as u64,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Deletes cached rows: of one provider or all, expired ones or all.
+    /// Returns how many went.
+    pub fn cache_purge(&self, provider: Option<&str>, expired_only: bool) -> Result<u64> {
+        let limit = if expired_only { now_seconds() } else { i64::MAX };
+        let deleted = self.lock().execute(
+            "DELETE FROM cache WHERE (?1 IS NULL OR provider = ?1) AND expires_at <= ?2",
+            params![provider, limit],
+        )?;
+        Ok(deleted as u64)
+    }
+
+    /// The file's size in bytes, write-ahead log included.
+    pub fn size_bytes(&self) -> u64 {
+        let wal = PathBuf::from(format!("{}-wal", self.path.display()));
+        [&self.path, &wal]
+            .iter()
+            .filter_map(|path| std::fs::metadata(path).ok())
+            .map(|metadata| metadata.len())
+            .sum()
+    }
+
+    /// Takes one unit of `provider`'s quota for UTC day `day`, unless
+    /// `limit` units are already spent. One statement: it cannot race.
+    pub fn quota_reserve(&self, provider: &str, day: &str, limit: u32) -> Result<bool> {
+        if limit == 0 {
+            return Ok(false);
+        }
+        let changed = self
+            .lock()
+            .prepare_cached(
+                "INSERT INTO quota (provider, day, spent) VALUES (?1, ?2, 1) \
+                 ON CONFLICT (provider, day) DO UPDATE SET spent = spent + 1 \
+                 WHERE spent < ?3",
+            )?
+            .execute(params![provider, day, limit])?;
+        Ok(changed == 1)
+    }
+
+    /// Units of `provider`'s quota spent on UTC day `day`.
+    pub fn quota_spent(&self, provider: &str, day: &str) -> Result<u32> {
+        let spent: Option<u32> = self
+            .lock()
+            .prepare_cached("SELECT spent FROM quota WHERE provider = ?1 AND day = ?2")?
+            .query_row(params![provider, day], |row| row.get(0))
+            .optional()?;
+        Ok(spent.unwrap_or(0))
+    }
+
+    /// Quota spent per provider on days from `since_day` on.
+    pub fn quota_spent_since(&self, since_day: &str) -> Result<Vec<(String, u64)>> {
+        let connection = self.lock();
+        let mut statement = connection.prepare(
+            "SELECT provider, SUM(spent) FROM quota WHERE day >= ?1 GROUP BY provider \
+             ORDER BY provider",
+        )?;
+        let rows = statement
+            .query_map(params![since_day], |row| Ok((row.get(0)?, row.get::<_, i64>(1)? as u64)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Adds a call to the ledger.
+    pub fn record_call(&self, call: &CallRecord) -> Result<()> {
+        self.lock()
+            .prepare_cached(
+                "INSERT INTO calls (at_ms, provider, command, kind, outcome, latency_ms, \
+                 cache_hit, rate_limits) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                now_millis(),
+                call.provider,
+                call.command,
+                call.kind,
+                call.outcome,
+                call.latency.as_secs_f64() * 1000.0,
+                call.cache_hit,
+                call.rate_limits,
+            ])?;
+        Ok(())
+    }
+
+    /// Adds a finished batch to the ledger.
+    pub fn record_run(&self, indicators: u64, elapsed: Duration) -> Result<()> {
+        self.lock().execute(
+            "INSERT INTO runs (at_ms, indicators, elapsed_ms) VALUES (?1, ?2, ?3)",
+            params![now_millis(), indicators as i64, elapsed.as_secs_f64() * 1000.0],
+        )?;
+        Ok(())
+    }
+
+    /// Per-provider figures of calls since `since` (Unix milliseconds).
+    pub fn provider_stats(&self, since_ms: i64) -> Result<Vec<ProviderStats>> {
+        let connection = self.lock();
+        let mut statement = connection.prepare(
+            "SELECT provider, COUNT(*), SUM(cache_hit), \
+             SUM(outcome IN ('provider-error', 'sandbox-failure', 'quota-exhausted')), \
+             SUM(rate_limits) FROM calls WHERE at_ms >= ?1 GROUP BY provider ORDER BY provider",
+        )?;
+        let mut stats = statement
+            .query_map(params![since_ms], |row| {
+                Ok(ProviderStats {
+                    provider: row.get(0)?,
+                    calls: row.get::<_, i64>(1)? as u64,
+                    cache_hits: row.get::<_, i64>(2)? as u64,
+                    errors: row.get::<_, i64>(3)? as u64,
+                    rate_limits: row.get::<_, i64>(4)? as u64,
+                    p50_ms: None,
+                    p95_ms: None,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut latencies = connection.prepare(
+            "SELECT latency_ms FROM calls WHERE provider = ?1 AND at_ms >= ?2 AND cache_hit = 0 \
+             AND outcome NOT IN ('not-configured', 'not-sent') ORDER BY latency_ms",
+        )?;
+        for provider in &mut stats {
+            let sorted: Vec<f64> = latencies
+                .query_map(params![provider.provider, since_ms], |row| row.get(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            provider.p50_ms = percentile(&sorted, 0.50);
+            provider.p95_ms = percentile(&sorted, 0.95);
+        }
+        Ok(stats)
+    }
+
+    /// Indicators enriched and time spent on batches since `since_ms`.
+    pub fn run_totals(&self, since_ms: i64) -> Result<(u64, f64)> {
+        let (indicators, elapsed): (i64, f64) = self.lock().query_row(
+            "SELECT COALESCE(SUM(indicators), 0), COALESCE(SUM(elapsed_ms), 0.0) FROM runs \
+             WHERE at_ms >= ?1",
+            params![since_ms],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
+        Ok((indicators as u64, elapsed))
+    }
+
+    /// Cache hits and misses recorded since `since_ms`, over every
+    /// provider, counting only calls the cache could have answered.
+    pub fn cache_hits_and_misses(&self, since_ms: i64) -> Result<(u64, u64)> {
+        let (hits, misses): (i64, i64) = self.lock().query_row(
+            "SELECT COALESCE(SUM(cache_hit), 0), COALESCE(SUM(1 - cache_hit), 0) FROM calls \
+             WHERE at_ms >= ?1 AND outcome NOT IN ('not-configured', 'not-sent')",
+            params![since_ms],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
+        Ok((hits as u64, misses as u64))
+    }
+}
+
+/// The value at fraction `q` of sorted values (nearest rank).
+fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (q * sorted.len() as f64).ceil() as usize;
+    Some(sorted[rank.clamp(1, sorted.len()) - 1])
+}
+
+/// Seconds since the Unix epoch.
+pub fn now_seconds() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_millis() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// The UTC date of a Unix time, `YYYY-MM-DD`: the quota ledger's day.
+pub fn utc_day(unix_seconds: i64) -> String {
+    // Days to a civil date, after Howard Hinnant's public-domain
+    // algorithm for the proleptic Gregorian calendar.
+    let days = unix_seconds.div_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// The next UTC midnight after a Unix time, as `YYYY-MM-DDT00:00:00Z`.
+pub fn next_utc_midnight(unix_seconds: i64) -> String {
+    let next = (unix_seconds.div_euclid(86_400) + 1) * 86_400;
+    format!("{}T00:00:00Z", utc_day(next))
+}
+
+/// A command output as JSON, for the cache.
+pub fn output_to_json(output: &CommandOutput) -> Value {
+    json!({
+        "raw": output.raw,
+        "context": output.context,
+        "assessments": output.assessments.iter().map(|assessment| json!({
+            "kind": crate::dispatch::kind_name(assessment.indicator.kind),
+            "value": assessment.indicator.value,
+            "verdict": verdict_name(assessment.verdict),
+            "score": assessment.score,
+            "reason": assessment.reason,
+            "standard_context": assessment.standard_context,
+        })).collect::<Vec<_>>(),
+        "readable": output.readable.as_ref().map(|table| json!({
+            "title": table.title,
+            "headers": table.headers,
+            "rows": table.rows,
+        })),
+    })
+}
+
+/// The inverse of [`output_to_json`]; `None` for text it did not write.
+pub fn output_from_json(text: &str) -> Option<CommandOutput> {
+    let value: Value = serde_json::from_str(text).ok()?;
+    let text_of = |value: &Value| value.as_str().map(str::to_owned);
+    let mut assessments = Vec::new();
+    for item in value["assessments"].as_array()? {
+        assessments.push(Assessment {
+            indicator: Indicator {
+                kind: kind_from_name(item["kind"].as_str()?)?,
+                value: text_of(&item["value"])?,
+            },
+            verdict: verdict_from_name(item["verdict"].as_str()?)?,
+            score: item["score"].as_u64().map(|score| score.min(100) as u8),
+            reason: text_of(&item["reason"])?,
+            standard_context: text_of(&item["standard_context"])?,
+        });
+    }
+    let readable = match &value["readable"] {
+        Value::Null => None,
+        table => Some(Table {
+            title: text_of(&table["title"])?,
+            headers: table["headers"].as_array()?.iter().filter_map(text_of).collect(),
+            rows: text_of(&table["rows"])?,
+        }),
+    };
+    Some(CommandOutput {
+        raw: text_of(&value["raw"])?,
+        context: text_of(&value["context"])?,
+        assessments,
+        readable,
+    })
+}
+
+/// A verdict's name in reports.
+pub fn verdict_name(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Unknown => "unknown",
+        Verdict::Benign => "benign",
+        Verdict::Suspicious => "suspicious",
+        Verdict::Malicious => "malicious",
+    }
+}
+
+fn verdict_from_name(name: &str) -> Option<Verdict> {
+    Some(match name {
+        "unknown" => Verdict::Unknown,
+        "benign" => Verdict::Benign,
+        "suspicious" => Verdict::Suspicious,
+        "malicious" => Verdict::Malicious,
+        _ => return None,
+    })
+}
+
+fn kind_from_name(name: &str) -> Option<IndicatorKind> {
+    Some(match name {
+        "ipv4" => IndicatorKind::Ipv4,
+        "ipv6" => IndicatorKind::Ipv6,
+        "cidr" => IndicatorKind::Cidr,
+        "domain" => IndicatorKind::Domain,
+        "url" => IndicatorKind::Url,
+        "email" => IndicatorKind::Email,
+        "md5" => IndicatorKind::Md5,
+        "sha1" => IndicatorKind::Sha1,
+        "sha256" => IndicatorKind::Sha256,
+        "sha512" => IndicatorKind::Sha512,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("state.sqlite3")).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn utc_days_and_midnights() {
+        assert_eq!(utc_day(0), "1970-01-01");
+        // 2024-02-29T23:59:59Z, a leap day.
+        assert_eq!(utc_day(1_709_251_199), "2024-02-29");
+        assert_eq!(next_utc_midnight(1_709_251_199), "2024-03-01T00:00:00Z");
+        assert_eq!(next_utc_midnight(1_709_251_200), "2024-03-02T00:00:00Z");
+    }
+
+    #[test]
+    fn the_quota_stops_at_its_limit_and_survives_reopening() {
+        let (dir, store) = store();
+        let taken: Vec<bool> =
+            (0..4).map(|_| store.quota_reserve("vt", "2024-01-01", 3).unwrap()).collect();
+        assert_eq!(taken, [true, true, true, false]);
+        drop(store);
+        let reopened = Store::open(&dir.path().join("state.sqlite3")).unwrap();
+        assert_eq!(reopened.quota_spent("vt", "2024-01-01").unwrap(), 3);
+        assert!(!reopened.quota_reserve("vt", "2024-01-01", 3).unwrap());
+        // Another day starts from nothing.
+        assert!(reopened.quota_reserve("vt", "2024-01-02", 3).unwrap());
+    }
+
+    #[test]
+    fn cached_outputs_read_back_as_written() {
+        let (_dir, store) = store();
+        let output = CommandOutput {
+            raw: "{\"a\":1}".into(),
+            context: "[]".into(),
+            assessments: vec![Assessment {
+                indicator: Indicator { kind: IndicatorKind::Ipv4, value: "192.0.2.1".into() },
+                verdict: Verdict::Suspicious,
+                score: Some(42),
+                reason: "why".into(),
+                standard_context: String::new(),
+            }],
+            readable: Some(Table {
+                title: "T".into(),
+                headers: vec!["A".into()],
+                rows: "[]".into(),
+            }),
+        };
+        let key = CacheKey {
+            provider: "p".into(),
+            command: "c".into(),
+            indicator: "ipv4:192.0.2.1".into(),
+            arguments: String::new(),
+        };
+        store.cache_put(&key, &Cached::Answer(output), Duration::from_secs(60)).unwrap();
+        let Some(Cached::Answer(back)) = store.cache_get(&key).unwrap() else {
+            panic!("no answer cached")
+        };
+        assert_eq!(output_to_json(&back)["assessments"][0]["score"], 42);
+        assert_eq!(back.readable.unwrap().headers, ["A"]);
+        // A lifetime of zero is already over.
+        store.cache_put(&key, &Cached::NotFound, Duration::ZERO).unwrap();
+        assert!(store.cache_get(&key).unwrap().is_none());
+        assert_eq!(
+            store.cache_rows().unwrap(),
+            [CacheRows { provider: "p".into(), live: 0, expired: 1 }]
+        );
+        assert_eq!(store.cache_purge(None, true).unwrap(), 1);
+    }
+
+    #[test]
+    fn percentiles_use_the_nearest_rank() {
+        let values: Vec<f64> = (1..=20).map(f64::from).collect();
+        assert_eq!(percentile(&values, 0.5), Some(10.0));
+        assert_eq!(percentile(&values, 0.95), Some(19.0));
+        assert_eq!(percentile(&[], 0.5), None);
+    }
+}
