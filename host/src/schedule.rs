@@ -11,13 +11,21 @@
 //! Limits hold per outbound request, not per call. The first request's
 //! permit and quota unit are taken before the call starts, so waiting for
 //! them never eats into the call's own time limit; any further request
-//! the call makes (a second page, a retry after a `429` or `5xx`) takes
-//! its own through [`before_request`], which the sandbox's HTTP client
-//! calls before each exchange.
+//! the call makes (a second page, a second lookup) takes its own through
+//! [`before_request`], which the sandbox's HTTP client calls before each
+//! exchange. A retry of a request the upstream refused with `429` or `5xx`
+//! is the same request again: it waits out the pause the refusal set but
+//! takes no new permit or quota unit, since the refusal did not count
+//! against the upstream's limit. A call that ends without sending anything
+//! (its module refused the input) still spent its prepaid unit: the ledger
+//! errs towards spending less than allowed, never more.
 //!
 //! Rate limits spread permits evenly over their period (a burst of one):
 //! 4 a minute means one every 15 s. No window of the period's length then
-//! holds more than the limit, whichever way the upstream counts.
+//! holds more than the limit, whichever way the upstream counts. They are
+//! kept in memory, per process: two `ferret` processes started at once
+//! each keep the rate on their own. The daily quota, kept in the state
+//! file, is shared by every process on the machine.
 //!
 //! Interactive calls (a command) go before queued batch calls: both wait
 //! in one queue per lane, and a waiting interactive call is served first.
@@ -130,21 +138,30 @@ struct RequestContext {
     rate_limits: AtomicU32,
 }
 
-/// Called by the sandbox's HTTP client before each outbound request:
-/// waits out a pause and the rate limits, and takes a unit of the daily
-/// quota. The error is the reason to give the module instead of sending.
-/// Outside a scheduled call (loading a module, `test-module`) it lets
-/// everything through.
-pub async fn before_request() -> Result<(), String> {
+/// Called by the sandbox's HTTP client before each outbound request
+/// (`retry`: the same request again after a `429` or `5xx`): waits out a
+/// pause and the rate limits, and takes a unit of the daily quota. The
+/// error is the reason to give the module instead of sending. Outside a
+/// scheduled call (loading a module, `test-module`) it lets everything
+/// through.
+pub async fn before_request(retry: bool) -> Result<(), String> {
     let Ok(context) = REQUEST.try_with(Arc::clone) else {
         return Ok(());
     };
-    if context.prepaid.swap(false, Ordering::SeqCst) {
-        return Ok(());
-    }
-    if let Err(seconds) = context.lane.admit(context.priority).await {
+    let prepaid = context.prepaid.swap(false, Ordering::SeqCst);
+    let waited = if prepaid {
+        Ok(())
+    } else if retry {
+        context.lane.sit_out_pause(context.priority).await
+    } else {
+        context.lane.admit(context.priority).await
+    };
+    if let Err(seconds) = waited {
         context.pause_refused.store(seconds.max(1), Ordering::SeqCst);
         return Err(format!("the upstream asked for a pause of {seconds} s more"));
+    }
+    if prepaid || retry {
+        return Ok(());
     }
     match context.lane.reserve(&context.store, &context.metrics) {
         Ok(()) => Ok(()),
@@ -171,6 +188,7 @@ pub fn after_response(status: u16, headers: &[(String, String)]) {
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case("retry-after"))
         .and_then(|(_, value)| value.trim().parse::<u64>().ok())
+        // Without a usable Retry-After (absent, or an HTTP date), a second.
         .unwrap_or(1);
     context.lane.pause(Duration::from_secs(seconds));
 }
@@ -486,6 +504,16 @@ impl Lane {
     /// out: the error is the seconds left of it.
     async fn admit(&self, priority: Priority) -> Result<(), u32> {
         let _turn = self.turn.acquire(priority).await;
+        self.sit_out_pause(priority).await?;
+        for limiter in [&self.per_second, &self.per_minute].into_iter().flatten() {
+            limiter.until_ready().await;
+        }
+        Ok(())
+    }
+
+    /// Waits for the end of any pause, unless it is longer than `priority`
+    /// waits: the error is then the seconds left of it.
+    async fn sit_out_pause(&self, priority: Priority) -> Result<(), u32> {
         loop {
             let until = *self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
             match until {
@@ -496,13 +524,9 @@ impl Lane {
                     }
                     tokio::time::sleep_until(until.into()).await
                 }
-                _ => break,
+                _ => return Ok(()),
             }
         }
-        for limiter in [&self.per_second, &self.per_minute].into_iter().flatten() {
-            limiter.until_ready().await;
-        }
-        Ok(())
     }
 
     /// The longest pause a call of `priority` sits out.

@@ -247,7 +247,7 @@ pub fn composite(
         Some(score) if score >= MALICIOUS_FROM => (Verdict::Malicious, Disposition::BlockCandidate),
         Some(score) if score >= SUSPICIOUS_FROM => (Verdict::Suspicious, Disposition::Investigate),
         // Every counted provider vouched for it.
-        Some(score) if score == 0.0 => (Verdict::Benign, Disposition::NoAction),
+        Some(0.0) => (Verdict::Benign, Disposition::NoAction),
         Some(_) => (Verdict::Unknown, Disposition::Monitor),
     };
     match score {

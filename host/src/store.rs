@@ -322,12 +322,15 @@ impl Store {
     }
 
     /// Per-provider figures of calls since `since` (Unix milliseconds).
+    /// Calls never made (provider not configured, indicator not sent) are
+    /// in the ledger but are not counted here.
     pub fn provider_stats(&self, since_ms: i64) -> Result<Vec<ProviderStats>> {
         let connection = self.lock();
         let mut statement = connection.prepare(
             "SELECT provider, COUNT(*), SUM(cache_hit), \
              SUM(outcome IN ('provider-error', 'sandbox-failure', 'quota-exhausted')), \
-             SUM(rate_limits) FROM calls WHERE at_ms >= ?1 GROUP BY provider ORDER BY provider",
+             SUM(rate_limits) FROM calls WHERE at_ms >= ?1 \
+             AND outcome NOT IN ('not-configured', 'not-sent') GROUP BY provider ORDER BY provider",
         )?;
         let mut stats = statement
             .query_map(params![since_ms], |row| {

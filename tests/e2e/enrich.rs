@@ -312,3 +312,77 @@ async fn the_cli_enriches_the_phishing_example_with_no_keys_configured() {
         }
     }
 }
+
+/// Runs the `ferret` binary with configuration file `config`.
+fn ferret_binary(config: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ferret"));
+    command.arg("--config").arg(config).args(args);
+    for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("FERRET_")) {
+        command.env_remove(name);
+    }
+    command.output().unwrap()
+}
+
+fn stdout_json(output: &std::process::Output) -> serde_json::Value {
+    let text = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(&text).unwrap_or_else(|error| {
+        panic!("{error}: {text}\n{}", String::from_utf8_lossy(&output.stderr))
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stats_and_cache_commands_read_the_ledger() {
+    let (vt, _abuse) = fakes().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ferret.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = {:?}\n[policy]\nallow_documentation_ranges = true\n\
+             [providers.virustotal]\nbase_url = \"{}\"\napi_key = \"{API_KEY}\"\n",
+            dir.path().display().to_string(),
+            vt.url()
+        ),
+    )
+    .unwrap();
+    let input = dir.path().join("ips.txt");
+    std::fs::write(&input, "203.0.113.70\n203.0.113.71\n").unwrap();
+    let input = input.to_str().unwrap();
+
+    // The second run is answered from the cache.
+    for _ in 0..2 {
+        let output = ferret_binary(&config, &["enrich", "--format", "ndjson", input]);
+        assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+        assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 2);
+    }
+    assert_eq!(vt.served().len(), 2);
+
+    let stats =
+        stdout_json(&ferret_binary(&config, &["stats", "--since", "1h", "--format", "json"]));
+    let vt_stats = stats["providers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["provider"] == "virustotal")
+        .unwrap_or_else(|| panic!("{stats:#}"))
+        .clone();
+    assert_eq!(vt_stats["calls"], 4, "{stats:#}");
+    assert_eq!(vt_stats["cache_hits"], 2);
+    assert_eq!(vt_stats["cache_hit_rate"], 50.0);
+    assert_eq!(vt_stats["errors"], 0);
+    assert_eq!(vt_stats["rate_limited"], 0);
+    assert_eq!(vt_stats["quota_spent"], 2);
+    assert_eq!(stats["indicators"], 4);
+
+    let cache = stdout_json(&ferret_binary(&config, &["cache", "stats", "--format", "json"]));
+    assert_eq!(
+        cache["providers"],
+        serde_json::json!([{"provider": "virustotal", "live": 2, "expired": 0}])
+    );
+    assert_eq!((cache["hits"].as_u64(), cache["misses"].as_u64()), (Some(2), Some(2)));
+
+    let purged = ferret_binary(&config, &["cache", "purge", "--provider", "virustotal"]);
+    assert_eq!(String::from_utf8_lossy(&purged.stdout), "purged 2 cached results of virustotal\n");
+    let cache = stdout_json(&ferret_binary(&config, &["cache", "stats", "--format", "json"]));
+    assert_eq!(cache["providers"], serde_json::json!([]));
+}

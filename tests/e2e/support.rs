@@ -436,6 +436,9 @@ pub struct CountingFake {
     state: Arc<Mutex<CountingState>>,
 }
 
+/// A scripted answer: status, headers, body.
+type Scripted = (u16, Vec<(String, String)>, String);
+
 struct CountingState {
     status: u16,
     body: String,
@@ -444,7 +447,7 @@ struct CountingState {
     limit: Option<(usize, Duration)>,
     delay: Duration,
     /// Answers to give first, in order, before the normal one.
-    scripted: std::collections::VecDeque<(u16, Vec<(String, String)>, String)>,
+    scripted: std::collections::VecDeque<Scripted>,
     served: Vec<(std::time::Instant, String, u16)>,
 }
 

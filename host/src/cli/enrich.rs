@@ -13,7 +13,9 @@ use serde_json::json;
 
 use ferret_host::config::Config;
 use ferret_host::dispatch::Ferret;
-use ferret_host::enrich::{EnrichOptions, IndicatorReport, Summary, enrich_batch, sort_by_input};
+use ferret_host::enrich::{
+    DEFAULT_PARALLEL, EnrichOptions, IndicatorReport, Summary, enrich_batch, sort_by_input,
+};
 use ferret_indicators::{Batch, Tlp};
 
 use super::{EXIT_ERROR_ENTRIES, EnrichFormat};
@@ -37,7 +39,9 @@ pub async fn enrich(
         inputs.iter().map(|input| ferret_indicators::extract(input, None)).collect();
     drop(inputs);
     let ferret = Ferret::load(config).await?;
-    let options = EnrichOptions { providers, tlp, use_cache: !no_cache, ..Default::default() };
+    // Enough indicators in progress to keep every provider's calls busy.
+    let parallel = (config.scheduler.concurrency as usize * 4).max(DEFAULT_PARALLEL);
+    let options = EnrichOptions { providers, tlp, use_cache: !no_cache, parallel };
 
     let total: usize = batches.iter().map(Batch::len).sum();
     let mut progress = Progress::new(&ferret, total as u64);
@@ -155,7 +159,11 @@ fn table(reports: &[IndicatorReport]) -> String {
             .map(|provider| provider.detail.clone())
             .collect();
         let mut reasons = report.composite.reasons.clone();
-        reasons.extend(why_not);
+        for line in why_not {
+            if !reasons.contains(&line) {
+                reasons.push(line);
+            }
+        }
         table.add_row([
             report.value.clone(),
             report.kind.to_owned(),

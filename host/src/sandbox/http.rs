@@ -75,7 +75,7 @@ impl CallState {
         let mut attempt = 0;
         loop {
             // The scheduler's rate limits and daily quota hold per request.
-            if let Err(reason) = crate::schedule::before_request().await {
+            if let Err(reason) = crate::schedule::before_request(attempt > 0).await {
                 return Ok(Err(HttpError::InvalidRequest(format!("not sent: {reason}"))));
             }
             let sent = Instant::now();
