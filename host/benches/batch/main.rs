@@ -215,7 +215,7 @@ impl Bench {
 
         let sequential = self.sequential(options, input, behaviour)?;
         let asyncio = self.asyncio(input, requests, behaviour)?;
-        let ferret = self.ferret(input, requests, behaviour, UNLIMITED, false)?;
+        let ferret = self.ferret(input, requests, behaviour, UNLIMITED, false)?.map(|f| f.run);
         print_table(&sequential, asyncio.as_ref(), ferret.as_ref(), bound);
         print_subset_note(&sequential);
         if let Some(asyncio) = &asyncio {
@@ -272,7 +272,7 @@ impl Bench {
         let limits = Limits { per_second: RATE_PER_SECOND, per_minute: RATE_PER_SECOND * 60 };
         let sequential = self.sequential(options, input, behaviour)?;
         let asyncio = self.asyncio(input, requests, behaviour)?;
-        let ferret = self.ferret(input, requests, behaviour, limits, false)?;
+        let ferret = self.ferret(input, requests, behaviour, limits, false)?.map(|f| f.run);
         print_table(&sequential, asyncio.as_ref(), ferret.as_ref(), bound);
         print_subset_note(&sequential);
 
@@ -304,7 +304,9 @@ impl Bench {
              --format ndjson, the fake answering at once, no rate limit",
             options.memory_indicators
         );
-        let Some(ferret) = self.ferret(&input, requests, behaviour, UNLIMITED, true)? else {
+        let Some(FerretRun { run: ferret, state_bytes }) =
+            self.ferret(&input, requests, behaviour, UNLIMITED, true)?
+        else {
             println!();
             return Ok(());
         };
@@ -329,6 +331,11 @@ impl Bench {
             "  peak RSS {:.1} MB ({:.1} MiB), by {how}",
             peak_bytes as f64 / 1e6,
             peak_kib as f64 / 1024.0
+        );
+        println!(
+            "  state file afterwards (ferret.sqlite3 with its WAL): {:.1} MB; with --no-cache \
+             the answers are still stored, for later runs",
+            state_bytes as f64 / 1e6
         );
         self.goal(
             format!(
@@ -415,7 +422,7 @@ impl Bench {
         behaviour: Behaviour,
         limits: Limits,
         measure_memory: bool,
-    ) -> Result<Option<Run>> {
+    ) -> Result<Option<FerretRun>> {
         let Ok(ferret) = &self.ferret else {
             return Ok(None);
         };
@@ -435,7 +442,9 @@ impl Bench {
             // completed, and the fake's counts say what went wrong.
             accepted_exits: &[0, 1],
         };
-        pipeline::run(job, &self.upstream, behaviour).map(Some)
+        let run = pipeline::run(job, &self.upstream, behaviour)?;
+        let state_bytes = state_file_bytes(data_dir.path())?;
+        Ok(Some(FerretRun { run, state_bytes }))
     }
 
     /// A configuration pointing both providers at the fake, with `limits`.
@@ -495,6 +504,26 @@ impl Bench {
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
         Ok(path)
     }
+}
+
+/// A Ferret run and what it left in its data folder.
+struct FerretRun {
+    run: Run,
+    /// Bytes of the SQLite state file and its side files.
+    state_bytes: u64,
+}
+
+/// The size of `ferret.sqlite3` and its `-wal` and `-shm` files in
+/// `data_dir`.
+fn state_file_bytes(data_dir: &Path) -> Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(data_dir).context("reading the data folder")? {
+        let entry = entry?;
+        if entry.file_name().to_string_lossy().starts_with("ferret.sqlite3") {
+            total += entry.metadata()?.len();
+        }
+    }
+    Ok(total)
 }
 
 /// `count` distinct public unicast addresses from 23.0.0.0/8 on, with no
