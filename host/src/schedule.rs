@@ -32,7 +32,8 @@
 //! They also wait less: a batch sits out a `429`'s pause (up to
 //! `scheduler.max_pause_seconds`) and carries on, while a command, which a
 //! person or a playbook task is waiting on, waits at most
-//! [`INTERACTIVE_MAX_WAIT`] and otherwise reports the rate limit at once.
+//! [`INTERACTIVE_MAX_WAIT`], tries once more, and otherwise reports the rate
+//! limit at once.
 
 use std::collections::{HashMap, VecDeque};
 use std::num::NonZeroU32;
@@ -389,7 +390,14 @@ impl Scheduler {
             if let Outcome::Refused(ProviderError::RateLimited(seconds)) = &outcome {
                 let wait = Duration::from_secs(u64::from(*seconds));
                 let longest = lane.longest_wait(options.priority);
-                if wait <= longest && attempt < self.settings.rate_limit_retries {
+                // Each try already had the HTTP layer's own short retries,
+                // so a command tries once more at most: a playbook task
+                // waits little, and a throttled upstream is not hammered.
+                let retries = match options.priority {
+                    Priority::Interactive => self.settings.rate_limit_retries.min(1),
+                    Priority::Batch => self.settings.rate_limit_retries,
+                };
+                if wait <= longest && attempt < retries {
                     lane.pause(wait);
                     attempt += 1;
                     tracing::info!(

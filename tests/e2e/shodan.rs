@@ -206,9 +206,11 @@ async fn the_per_second_limit_is_rate_limited_for_a_second() {
     // No Retry-After, and Shodan's limit is per second: a second, not the
     // SDK's default minute.
     assert_eq!(text, "Shodan_v2 (shodan 0.1.0): rate limited by the upstream; retry after 1 s");
-    // The host retried twice with its own back-off before giving up.
+    // The HTTP layer tried three times with its own back-off; the provider
+    // then reported a one-second limit, which a command sits out once
+    // before trying again (three more): six requests, then the error.
     let seen = fake.seen();
-    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert_eq!(seen.len(), 6, "{seen:?}");
     assert!(seen.iter().all(|request| request.query("key") == Some(API_KEY)));
 }
 
