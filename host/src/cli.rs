@@ -104,9 +104,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
-    /// Serve XSOAR commands over HTTP: POST /v1/execute, GET /v1/commands,
-    /// GET /v1/health. Stops on SIGINT or SIGTERM after answering the
-    /// requests in flight.
+    /// Serve XSOAR commands and enrichment over HTTP: POST /v1/execute,
+    /// POST /v1/enrich, GET /v1/commands, GET /v1/health, GET /metrics.
+    /// Stops on SIGINT or SIGTERM after answering the requests in flight.
     Serve {
         /// Address and port (default: [serve] listen, else 127.0.0.1:8700).
         /// Any address but loopback needs a token.

@@ -111,13 +111,43 @@ pub struct Summary {
     pub elapsed: Duration,
 }
 
-/// A whole report: every indicator and the summary.
-#[derive(Debug, Clone, Serialize)]
+/// A whole report: every indicator and the summary. It serialises as
+/// [`Reports`] of its one input, the JSON `ferret enrich --format json`
+/// prints.
+#[derive(Debug, Clone)]
 pub struct Report {
     /// The run.
     pub summary: Summary,
     /// One report per distinct indicator, in the input's order.
     pub indicators: Vec<IndicatorReport>,
+}
+
+/// The JSON of a run over one input or several, what `ferret enrich
+/// --format json` prints and `POST /v1/enrich` answers:
+/// `{"summary": [one per input], "indicators": [...]}`.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Reports<'a> {
+    /// One summary per input, in the inputs' order.
+    pub summary: &'a [Summary],
+    /// Every input's indicators, input after input.
+    pub indicators: &'a [IndicatorReport],
+}
+
+impl Serialize for Report {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Reports { summary: std::slice::from_ref(&self.summary), indicators: &self.indicators }
+            .serialize(serializer)
+    }
+}
+
+/// A `providers` choice that names no enabled provider.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no enabled provider is called `{name}` (enabled: {})", enabled.join(", "))]
+pub struct UnknownProvider {
+    /// The name given.
+    pub name: String,
+    /// The ids of the enabled providers.
+    pub enabled: Vec<String>,
 }
 
 fn milliseconds<S: serde::Serializer>(elapsed: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -166,11 +196,16 @@ pub async fn enrich_batch(
 ) -> Result<Summary> {
     let started = Instant::now();
     let tlp = options.tlp.max(batch.tlp());
-    let providers = chosen_providers(ferret, options)?;
+    let providers = chosen_providers(ferret, options.providers.as_deref())
+        .map_err(|unknown| anyhow::anyhow!("--providers: {unknown}"))?;
 
+    // Boxed as a `Send` stream: the HTTP service needs the whole run to
+    // be a `Send` future, which the compiler cannot prove of the unboxed
+    // stream, whose closure's futures borrow the entries they are made of.
     let mut reports = futures::stream::iter(batch.entries())
         .map(|entry| enrich_entry(ferret, entry, tlp, &providers, options))
-        .buffer_unordered(options.parallel.max(1));
+        .buffer_unordered(options.parallel.max(1))
+        .boxed();
     let mut count = 0;
     while let Some(report) = reports.next().await {
         each(report);
@@ -195,12 +230,16 @@ fn summary(batch: &Batch, tlp: Option<Tlp>, indicators: usize, elapsed: Duration
     }
 }
 
-/// The enabled providers to ask, narrowed to `options.providers`. A name
-/// that matches no loaded provider is refused by name.
-fn chosen_providers<'a>(ferret: &'a Ferret, options: &EnrichOptions) -> Result<Vec<&'a Provider>> {
+/// The enabled providers to ask, narrowed to `wanted` (ids or brands,
+/// any case); all of them for `None`. A name that matches no enabled
+/// provider is refused by name, before anything is sent.
+pub fn chosen_providers<'a>(
+    ferret: &'a Ferret,
+    wanted: Option<&[String]>,
+) -> Result<Vec<&'a Provider>, UnknownProvider> {
     let enabled: Vec<&Provider> =
         ferret.registry.providers().iter().filter(|p| p.config.is_enabled()).collect();
-    let Some(wanted) = &options.providers else {
+    let Some(wanted) = wanted else {
         return Ok(enabled);
     };
     let matches = |provider: &Provider, name: &str| {
@@ -208,11 +247,10 @@ fn chosen_providers<'a>(ferret: &'a Ferret, options: &EnrichOptions) -> Result<V
             || name.eq_ignore_ascii_case(&provider.module.manifest.brand)
     };
     if let Some(unknown) = wanted.iter().find(|name| !enabled.iter().any(|p| matches(p, name))) {
-        let known: Vec<&str> = enabled.iter().map(|provider| provider.id()).collect();
-        anyhow::bail!(
-            "--providers: no enabled provider is called `{unknown}` (enabled: {})",
-            known.join(", ")
-        );
+        return Err(UnknownProvider {
+            name: unknown.clone(),
+            enabled: enabled.iter().map(|provider| provider.id().to_owned()).collect(),
+        });
     }
     Ok(enabled.into_iter().filter(|p| wanted.iter().any(|name| matches(p, name))).collect())
 }

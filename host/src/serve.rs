@@ -1,10 +1,22 @@
-//! The HTTP service, `ferret serve`: XSOAR commands as JSON over HTTP.
+//! The HTTP service, `ferret serve`: XSOAR commands and enrichment as JSON
+//! over HTTP, and the metrics for Prometheus.
 //!
 //! - `POST /v1/execute` takes `{"command": "ip", "args": {...}}` and answers
 //!   `{"entries": [...]}`, the XSOAR entries of the command, or a `400` with
 //!   `{"error": {"kind", "message"}}` when the command is refused.
+//! - `POST /v1/enrich` takes an alert, an e-mail, CSV or text in any
+//!   content type (what a SIEM's webhook sends) and answers the scored
+//!   report of its indicators, the JSON of `ferret enrich --format json`.
+//!   The query string chooses `providers` (ids or brands, comma-separated),
+//!   the input's `tlp` and `no_cache=true`; a bad parameter is a `400`
+//!   naming it. A body with no indicator is a `200` with an empty report.
 //! - `GET /v1/commands` lists every command with its providers, arguments
 //!   and context outputs.
+//! - `GET /metrics` gives the provider calls, errors, 429s, latency, cache
+//!   hits and quota left of this process, in the OpenMetrics text format
+//!   Prometheus scrapes. It needs the token like the API (a scraper sends
+//!   it as a bearer token), but not a turn at the concurrency gate, so a
+//!   busy service can still be watched.
 //! - `GET /v1/health` says the service is up, its version, and which
 //!   providers are loaded and configured. It needs no token, so that a
 //!   load balancer can probe it; it shows no secret and no setting.
@@ -16,9 +28,11 @@
 //! endpoint is one more line there.
 
 mod auth;
+mod enrich;
 mod error;
 mod execute;
 mod listing;
+mod metrics;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -52,7 +66,8 @@ pub struct Settings {
     pub token: Option<Secret>,
     /// Largest request body, in bytes.
     pub max_body_bytes: usize,
-    /// Commands run at once; later requests wait their turn.
+    /// Commands and enrichments run at once; later requests wait their
+    /// turn.
     pub max_concurrent_requests: usize,
     /// Time one request may take, waiting its turn included.
     pub request_timeout: Duration,
@@ -91,9 +106,9 @@ impl Service {
     }
 }
 
-/// The whole service. Endpoints that run commands go through the token
-/// check, the concurrency gate and the request timeout; every response
-/// that is an error leaves as JSON.
+/// The whole service. Endpoints that call providers (execute, enrich) go
+/// through the token check, the concurrency gate they share and the request
+/// timeout; every response that is an error leaves as JSON.
 pub fn router(service: Arc<Service>) -> Router {
     let settings = &service.settings;
     let bounded = ServiceBuilder::new()
@@ -104,8 +119,10 @@ pub fn router(service: Arc<Service>) -> Router {
         .layer(service.concurrency.clone());
 
     let protected = Router::new()
-        .route("/v1/execute", post(execute::execute).layer(bounded))
+        .route("/v1/execute", post(execute::execute).layer(bounded.clone()))
+        .route("/v1/enrich", post(enrich::enrich).layer(bounded))
         .route("/v1/commands", get(listing::commands))
+        .route("/metrics", get(metrics::metrics))
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&service),
             auth::require_token,

@@ -1,6 +1,7 @@
 //! The HTTP service in process: answers equal to the host's entries,
 //! refusals with their kind, the token, JSON for every failure, the
-//! request timeout and a graceful stop.
+//! request timeout and a graceful stop; enrichment reports equal to the
+//! pipeline's, and the metrics that count them.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,8 +10,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::support::{
-    self, API_KEY, Fake, SERVE_TOKEN, entries, ferret, provider_module, provider_table, refusal,
-    sample, serve_settings,
+    self, API_KEY, CountingFake, Fake, SERVE_TOKEN, entries, ferret, provider_module,
+    provider_table, refusal, sample, serve_settings,
 };
 
 const IP: &str = "203.0.113.45";
@@ -257,7 +258,10 @@ async fn every_failure_is_a_json_error() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(
         body,
-        error("not-found", "no endpoint at this path; the service answers under /v1/")
+        error(
+            "not-found",
+            "no endpoint at this path; the service answers under /v1/ and at /metrics"
+        )
     );
 
     let response = client.get(format!("{url}/v1/execute")).bearer_auth(SERVE_TOKEN).send().await;
@@ -503,4 +507,215 @@ fn exec_answers_a_refusal_as_json_with_status_two() {
             "the request has an unknown field \"argz\"; it takes \"command\" and \"args\""
         )
     );
+}
+
+/// VirusTotal and AbuseIPDB both configured, at fakes that answer every
+/// request with a malicious IP's record and count what they serve.
+async fn enrichment_host() -> (Arc<ferret_host::dispatch::Ferret>, CountingFake, CountingFake) {
+    let vt = CountingFake::start(&sample("virustotal", "ip_malicious")).await;
+    let abuse = CountingFake::start(&sample("abuseipdb", "check_malicious_verbose")).await;
+    let text = format!(
+        "[policy]\nallow_documentation_ranges = true\n\
+         [providers.virustotal]\nbase_url = \"{}\"\napi_key = \"{API_KEY}\"\n\
+         [providers.virustotal.limits]\nper_minute = 60000\n\
+         [providers.abuseipdb]\nbase_url = \"{}\"\napi_key = \"{API_KEY}\"\n",
+        vt.url(),
+        abuse.url()
+    );
+    let modules = [provider_module("virustotal"), provider_module("abuseipdb")];
+    (Arc::new(ferret(&text, &modules).await), vt, abuse)
+}
+
+/// A SIEM alert naming two addresses, each twice.
+const ALERT: &str = r#"{"rule": "Outbound to known C2", "severity": "high",
+  "source": {"ip": "203.0.113.45"}, "destination": {"ip": "203.0.113.77", "port": 8443},
+  "reason": "203.0.113.45 connected to 203.0.113.77"}"#;
+
+/// Sends `body` to `/v1/enrich?<query>` with `content_type` and the test
+/// token.
+async fn post_enrich(
+    url: &str,
+    query: &str,
+    content_type: &str,
+    body: &str,
+) -> (StatusCode, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{url}/v1/enrich?{query}"))
+        .bearer_auth(SERVE_TOKEN)
+        .header("Content-Type", content_type)
+        .body(body.to_owned())
+        .send()
+        .await
+        .expect("the service answers");
+    read(response).await
+}
+
+/// A report's JSON without its wall-clock times, which differ from run to
+/// run.
+fn timeless(mut report: Value) -> Value {
+    for summary in report["summary"].as_array_mut().expect("summaries") {
+        summary.as_object_mut().unwrap().remove("elapsed").expect("an elapsed time");
+    }
+    report
+}
+
+/// Each indicator's `(provider, status, verdict, cached)`, in order.
+fn provider_rows(report: &Value) -> Vec<Vec<(String, String, String, bool)>> {
+    report["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|indicator| {
+            indicator["providers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| {
+                    (
+                        p["provider"].as_str().unwrap().to_owned(),
+                        p["status"].as_str().unwrap().to_owned(),
+                        p["verdict"].as_str().unwrap_or("-").to_owned(),
+                        p["cached"].as_bool().unwrap(),
+                    )
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enrich_answers_the_report_the_pipeline_gives() {
+    use ferret_host::enrich::{EnrichOptions, enrich};
+
+    let (ferret, vt, abuse) = enrichment_host().await;
+    let served = support::serve(Arc::clone(&ferret), serve_settings(Duration::from_secs(60))).await;
+    let url = served.url();
+
+    // In process, without the cache: the report the service must give.
+    let options = EnrichOptions { use_cache: false, ..EnrichOptions::default() };
+    let expected = enrich(&ferret, ALERT.as_bytes(), &options).await.unwrap();
+    let expected = serde_json::to_value(&expected).unwrap();
+
+    // Over HTTP with `no_cache=true`: the same report, asked upstream again.
+    let (status, body) = post_enrich(&url, "no_cache=true", "application/json", ALERT).await;
+    assert_eq!(status, StatusCode::OK, "{body:#}");
+    assert_eq!(timeless(body.clone()), timeless(expected));
+    assert_eq!(vt.count(200), 4);
+    assert_eq!(abuse.count(200), 4);
+
+    // What that report says: two addresses, each seen twice, each
+    // judged by both providers. VirusTotal's 9 of 94 engines is
+    // suspicious with a figure of 10, AbuseIPDB's confidence 100
+    // malicious; the composite is VirusTotal's 30 + 0.4 x 10 = 34 at
+    // weight 60 and AbuseIPDB's 100 at weight 40: 60.4, suspicious.
+    // Plain text, AbuseIPDB alone, TLP:AMBER, the cache allowed: both
+    // answers come from the cache, and VirusTotal is not asked.
+    let text = "Brute force from 203.0.113.45 and 203.0.113.77";
+    let (status, body) =
+        post_enrich(&url, "providers=AbuseIPDB&tlp=amber", "text/plain", text).await;
+    assert_eq!(status, StatusCode::OK, "{body:#}");
+    assert_eq!(body["summary"][0]["format"], "text");
+    assert_eq!(body["summary"][0]["tlp"], "TLP:AMBER");
+    let cached =
+        vec![("abuseipdb".to_owned(), "answered".to_owned(), "malicious".to_owned(), true)];
+    assert_eq!(provider_rows(&body), [cached.clone(), cached]);
+    assert_eq!((vt.served().len(), abuse.served().len()), (4, 4));
+
+    // The counters of all three runs: two addresses, asked twice of
+    // VirusTotal and three times of AbuseIPDB, two of those from the
+    // cache.
+    let response = reqwest::Client::new()
+        .get(format!("{url}/metrics"))
+        .bearer_auth(SERVE_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    );
+    let text = response.text().await.unwrap();
+    for line in [
+        "ferret_provider_calls_total{provider=\"virustotal\",outcome=\"answered\"} 4",
+        "ferret_provider_calls_total{provider=\"abuseipdb\",outcome=\"answered\"} 6",
+        "ferret_cache_hits_total{provider=\"abuseipdb\"} 2",
+        "ferret_provider_call_duration_seconds_count{provider=\"abuseipdb\"} 4",
+        "# EOF",
+    ] {
+        assert!(text.lines().any(|l| l == line), "missing `{line}` in\n{text}");
+    }
+    assert!(!text.contains("ferret_cache_hits_total{provider=\"virustotal\"}"), "{text}");
+    served.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enrich_refuses_bad_parameters_by_name_and_answers_empty_bodies() {
+    let fake = Fake::start().await;
+    let ferret = host(&fake).await;
+    let served = support::serve(ferret, serve_settings(Duration::from_secs(60))).await;
+    let url = served.url();
+    let alert = format!(r#"{{"source": {{"ip": "{IP}"}}}}"#);
+
+    let cases = [
+        (
+            "providers=abuseipdb,shodan",
+            "invalid-parameter",
+            "query parameter `providers`: no enabled provider is called `shodan` (enabled: \
+             abuseipdb, virustotal)",
+        ),
+        ("providers=,", "invalid-parameter", "query parameter `providers`: names no provider"),
+        (
+            "tlp=purple",
+            "invalid-parameter",
+            "query parameter `tlp`: unknown TLP label `purple` (expected clear, white, green, \
+             amber, amber+strict or red)",
+        ),
+        ("no_cache=yes", "invalid-parameter", "query parameter `no_cache`: must be true or false"),
+        (
+            "tlp=red&tlp=amber",
+            "invalid-parameter",
+            "query parameter `tlp`: is given more than once",
+        ),
+        (
+            "colour=red",
+            "unknown-parameter",
+            "unknown query parameter `colour`: /v1/enrich takes providers, tlp and no_cache",
+        ),
+    ];
+    for (query, kind, message) in cases {
+        let (status, body) = post_enrich(&url, query, "application/json", &alert).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(body, error(kind, message), "{query}");
+    }
+
+    // Without the token, neither endpoint answers.
+    let client = reqwest::Client::new();
+    let response = client.post(format!("{url}/v1/enrich")).body(alert.clone()).send().await;
+    let (status, body) = read(response.unwrap()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["kind"], "unauthorized");
+    let response = client.get(format!("{url}/metrics")).bearer_auth("wrong-token").send().await;
+    let (status, body) = read(response.unwrap()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["kind"], "unauthorized");
+
+    // A body over the limit is refused like any other.
+    let big = format!("{IP}\n").repeat(6 * 1024);
+    let (status, body) = post_enrich(&url, "", "text/plain", &big).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(body["error"]["kind"], "too-large");
+    // Nothing above reached the upstream.
+    assert!(fake.seen().is_empty(), "{:?}", fake.seen());
+
+    // An empty body, or one that names no indicator, is an empty report.
+    for (content_type, body) in [("text/plain", ""), ("application/json", r#"{"rule": "x"}"#)] {
+        let (status, answer) = post_enrich(&url, "", content_type, body).await;
+        assert_eq!(status, StatusCode::OK, "{answer:#}");
+        assert_eq!(answer["indicators"], json!([]), "{answer:#}");
+        assert_eq!(answer["summary"][0]["indicators"], 0, "{answer:#}");
+        assert_eq!(answer["summary"].as_array().unwrap().len(), 1);
+    }
+    assert!(fake.seen().is_empty(), "{:?}", fake.seen());
+    served.stop().await.unwrap();
 }

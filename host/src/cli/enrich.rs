@@ -9,12 +9,11 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde_json::json;
 
 use ferret_host::config::Config;
 use ferret_host::dispatch::Ferret;
 use ferret_host::enrich::{
-    DEFAULT_PARALLEL, EnrichOptions, IndicatorReport, Summary, enrich_batch, sort_by_input,
+    DEFAULT_PARALLEL, EnrichOptions, IndicatorReport, Reports, Summary, enrich_batch, sort_by_input,
 };
 use ferret_indicators::{Batch, Tlp};
 
@@ -92,7 +91,7 @@ pub async fn enrich(
 
     match format {
         EnrichFormat::Json => {
-            let report = json!({"summary": summaries, "indicators": kept});
+            let report = Reports { summary: &summaries, indicators: &kept };
             writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
         }
         EnrichFormat::Table => writeln!(out, "{}", table(&kept))?,

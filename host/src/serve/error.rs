@@ -103,7 +103,7 @@ pub async fn no_route() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "not-found",
-        "no endpoint at this path; the service answers under /v1/",
+        "no endpoint at this path; the service answers under /v1/ and at /metrics",
     )
 }
 
@@ -140,9 +140,10 @@ where
 /// The kind and message of a bare status.
 fn standard(status: StatusCode, settings: Option<&Settings>) -> (&'static str, String) {
     match status {
-        StatusCode::NOT_FOUND => {
-            ("not-found", "no endpoint at this path; the service answers under /v1/".to_owned())
-        }
+        StatusCode::NOT_FOUND => (
+            "not-found",
+            "no endpoint at this path; the service answers under /v1/ and at /metrics".to_owned(),
+        ),
         StatusCode::METHOD_NOT_ALLOWED => {
             ("method-not-allowed", "this endpoint does not take that method".to_owned())
         }
