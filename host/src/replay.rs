@@ -24,12 +24,13 @@ use base64::Engine as _;
 use serde_json::Value;
 
 use crate::command::{CommandLine, parse_command_line};
-use crate::config::Config;
+use crate::config::{Config, RateLimitOverride};
 use crate::dispatch::{CallResult, Ferret, Outcome, wit_kind};
 use crate::router::Registry;
 use crate::sandbox::{
     Kept, Manifest, NamedRecording, Recorder, Replayer, Sandbox, Transport, missing_secrets,
 };
+use crate::schedule::{CallOptions, Priority};
 
 /// The value a replay gives secrets the configuration does not hold, so
 /// that the module counts as configured. Nothing is sent anywhere.
@@ -121,7 +122,10 @@ impl Report {
 ///
 /// Secrets the configuration lacks get a placeholder, and documentation
 /// addresses (192.0.2.0/24 and the like, which recordings use as
-/// placeholders) count as routable: nothing leaves the machine.
+/// placeholders) count as routable: nothing leaves the machine. For the
+/// same reason the module's rate limits and daily quota do not apply, and
+/// the replay keeps its own throwaway state file: it neither reads the
+/// operator's cache nor spends, caches or logs anything in it.
 pub async fn replay(
     mut config: Config,
     module: &Path,
@@ -141,6 +145,13 @@ pub async fn replay(
         }
     }
     config.policy.allow_documentation_ranges = true;
+    let state = tempfile::tempdir().context("failed to create a state folder for the replay")?;
+    config.state_file = Some(state.path().join("replay.sqlite3"));
+    config.providers.entry(manifest.id.clone()).or_default().limits = Some(RateLimitOverride {
+        per_second: Some(u32::MAX),
+        per_minute: Some(u32::MAX),
+        per_day: Some(u32::MAX),
+    });
     let registry = Registry::from_modules(vec![loaded], &config)?;
     let ferret = Ferret::assemble(sandbox, registry, &config)?;
 
@@ -231,9 +242,12 @@ fn plan_given(commands: &[String]) -> Result<Vec<Planned>> {
         .collect()
 }
 
+/// Runs one line, never from the cache: a replay or a recording is about
+/// the exchanges the module makes.
 async fn run_line(ferret: &Ferret, text: &str) -> Result<Vec<CallResult>, String> {
     let line: CommandLine = parse_command_line(text).map_err(|error| error.to_string())?;
-    ferret.execute(&line).await.map_err(|error| error.to_string())
+    let options = CallOptions { priority: Priority::Interactive, use_cache: false };
+    ferret.execute_with(&line, options).await.map_err(|error| error.to_string())
 }
 
 /// The lines a set of recordings calls for, and the recordings that call
