@@ -1,5 +1,24 @@
 //! The command line: its grammar and where each subcommand goes.
 
+/// `println!` for a command's output: when the reader has gone away
+/// (`ferret providers list | head`), the program ends quietly with success,
+/// as command-line tools do, rather than panicking.
+macro_rules! outln {
+    () => {
+        $crate::cli::write_out(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::write_out(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` for a command's output; see [`outln`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::write_out(format_args!($($arg)*))
+    };
+}
+
 mod cache;
 mod enrich;
 mod exec;
@@ -10,6 +29,7 @@ mod run;
 mod serve;
 mod stats;
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -319,5 +339,17 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Integration { action: IntegrationAction::Write { dir } } => {
             integration::write_all(&config, &dir).await
         }
+    }
+}
+
+/// Writes command output to standard output; see [`outln`].
+pub fn write_out(text: std::fmt::Arguments) {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(error) = stdout.write_fmt(text).and_then(|()| stdout.flush()) {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: failed to write to standard output: {error}");
+        std::process::exit(i32::from(EXIT_REFUSED));
     }
 }

@@ -223,6 +223,11 @@ impl Gate {
 }
 
 /// Top-level names that never resolve on the public internet.
+///
+/// Only whole top-level names are held back. RFC 2606 also reserves the
+/// second-level names `example.com`, `example.net` and `example.org`, which
+/// do resolve; names under them are sent like any public domain, so an
+/// alert quoting them spends a lookup on a name that is never malicious.
 fn special_use_domain(domain: &str, allow_doc: bool) -> Option<&'static str> {
     let tld = domain.rsplit('.').next()?;
     match tld {

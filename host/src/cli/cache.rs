@@ -30,7 +30,7 @@ pub fn stats(config: &Config, format: ListFormat) -> Result<ExitCode> {
                 "misses": misses,
                 "providers": providers,
             });
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            outln!("{}", serde_json::to_string_pretty(&report)?);
         }
         ListFormat::Table => {
             let mut table = Table::new();
@@ -46,11 +46,13 @@ pub fn stats(config: &Config, format: ListFormat) -> Result<ExitCode> {
                     row.expired.to_string(),
                 ]);
             }
-            println!("{table}");
+            outln!("{table}");
             let asked = hits + misses;
             let rate = if asked == 0 { 0.0 } else { hits as f64 * 100.0 / asked as f64 };
-            println!("hits {hits}, misses {misses} ({rate:.1}% hit rate, every call recorded)");
-            println!("file {} ({size} bytes)", store.path().display());
+            outln!(
+                "hits {hits}, misses {misses} ({rate:.1}% hit rate over every call in the ledger)"
+            );
+            outln!("file {} ({size} bytes)", store.path().display());
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -61,6 +63,6 @@ pub fn purge(config: &Config, provider: Option<&str>, expired_only: bool) -> Res
     let deleted = store.cache_purge(provider, expired_only)?;
     let which = if expired_only { "expired " } else { "" };
     let whose = provider.map(|id| format!(" of {id}")).unwrap_or_default();
-    println!("purged {deleted} {which}cached results{whose}");
+    outln!("purged {deleted} {which}cached results{whose}");
     Ok(ExitCode::SUCCESS)
 }

@@ -78,6 +78,13 @@ pub async fn enrich(
         })
         .await?;
         if let Some(error) = write_error {
+            // The reader went away (`ferret enrich ... | head`): done, quietly.
+            let reader_gone = error
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|error| error.kind() == std::io::ErrorKind::BrokenPipe);
+            if reader_gone {
+                return Ok(ExitCode::SUCCESS);
+            }
             return Err(error.context("failed to write the report"));
         }
         sort_by_input(batch, &mut collected);

@@ -30,6 +30,6 @@ pub async fn exec(config: &Config) -> Result<ExitCode> {
         Ok(body) => (body, ExitCode::SUCCESS),
         Err(error) => (error.body(), ExitCode::from(EXIT_REFUSED)),
     };
-    println!("{body}");
+    outln!("{body}");
     Ok(code)
 }

@@ -45,7 +45,7 @@ pub fn extract(config: &Config, file: Option<&Path>, format: ListFormat) -> Resu
         })
         .collect();
     match format {
-        ListFormat::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
+        ListFormat::Json => outln!("{}", serde_json::to_string_pretty(&rows)?),
         ListFormat::Table => {
             let mut table = comfy_table::Table::new();
             table
@@ -65,7 +65,7 @@ pub fn extract(config: &Config, file: Option<&Path>, format: ListFormat) -> Resu
                     gate_decision,
                 ]);
             }
-            println!("{table}");
+            outln!("{table}");
         }
     }
     Ok(ExitCode::SUCCESS)

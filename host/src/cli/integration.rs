@@ -30,7 +30,7 @@ pub async fn yaml(
     let text = document.to_yaml()?;
     match output {
         Some(path) => write(path, &text)?,
-        None => print!("{text}"),
+        None => out!("{text}"),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -54,7 +54,7 @@ pub async fn write_all(config: &Config, dir: &Path) -> Result<ExitCode> {
     for (name, document) in documents {
         let path = dir.join(&name);
         write(&path, &document.to_yaml()?)?;
-        println!("{}", path.display());
+        outln!("{}", path.display());
     }
     Ok(ExitCode::SUCCESS)
 }

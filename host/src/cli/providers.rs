@@ -58,11 +58,11 @@ pub fn print_providers(registry: &Registry, format: ListFormat) {
         .collect();
     match format {
         ListFormat::Json => {
-            println!("{}", serde_json::to_string_pretty(&listing).expect("JSON values serialise"))
+            outln!("{}", serde_json::to_string_pretty(&listing).expect("JSON values serialise"))
         }
         ListFormat::Table => {
             if listing.is_empty() {
-                println!("No providers loaded. `cargo xtask build` builds the built-in ones.");
+                outln!("No providers loaded. `cargo xtask build` builds the built-in ones.");
             }
             for provider in &listing {
                 print_provider(provider);
@@ -82,16 +82,16 @@ fn print_provider(provider: &Value) {
                 .join(", ")
         })
     };
-    println!("{} {} ({}) - {}", text("id"), text("version"), text("brand"), text("status"));
-    println!("  {}", text("description"));
-    println!("  module:   {}", text("module"));
-    println!("  base URL: {}", text("base_url"));
+    outln!("{} {} ({}) - {}", text("id"), text("version"), text("brand"), text("status"));
+    outln!("  {}", text("description"));
+    outln!("  module:   {}", text("module"));
+    outln!("  base URL: {}", text("base_url"));
     let hosts = list(&provider["hosts"]).unwrap_or_default();
     if !hosts.is_empty() {
-        println!("  hosts:    {hosts}");
+        outln!("  hosts:    {hosts}");
     }
     for secret in provider["secrets"].as_array().into_iter().flatten() {
-        println!(
+        outln!(
             "  secret:   {} ({})",
             secret["name"].as_str().unwrap_or(""),
             secret["env"].as_str().unwrap_or("")
@@ -99,7 +99,7 @@ fn print_provider(provider: &Value) {
     }
     let limits = &provider["limits"];
     let limit = |key: &str| limits[key].as_u64().map_or("-".to_owned(), |n| n.to_string());
-    println!(
+    outln!(
         "  limits:   {}/s, {}/min, {}/day",
         limit("per_second"),
         limit("per_minute"),
@@ -109,7 +109,7 @@ fn print_provider(provider: &Value) {
         let aliases = list(&command["aliases"]).unwrap_or_default();
         let alias_text =
             if aliases.is_empty() { String::new() } else { format!(" (also {aliases})") };
-        println!(
+        outln!(
             "  !{}{alias_text}: {}",
             command["name"].as_str().unwrap_or(""),
             list(&command["arguments"]).unwrap_or_default()
@@ -142,10 +142,10 @@ pub async fn test(
         }
     };
     match format {
-        RunFormat::Table => print!("{}", test_text(&tested, recording)),
+        RunFormat::Table => out!("{}", test_text(&tested, recording)),
         RunFormat::Json | RunFormat::Xsoar => {
             let document = test_json(&tested, matches!(format, RunFormat::Xsoar));
-            println!("{}", serde_json::to_string_pretty(&document)?);
+            outln!("{}", serde_json::to_string_pretty(&document)?);
         }
     }
     Ok(if tested.failed() { ExitCode::from(EXIT_ERROR_ENTRIES) } else { ExitCode::SUCCESS })

@@ -41,10 +41,10 @@ pub async fn run_command(
     };
     match format {
         RunFormat::Xsoar => {
-            println!("{}", serde_json::to_string_pretty(&xsoar::entries(&results))?)
+            outln!("{}", serde_json::to_string_pretty(&xsoar::entries(&results))?)
         }
-        RunFormat::Json => println!("{}", serde_json::to_string_pretty(&report::json(&results))?),
-        RunFormat::Table => println!("{}", report::table(&results)),
+        RunFormat::Json => outln!("{}", serde_json::to_string_pretty(&report::json(&results))?),
+        RunFormat::Table => outln!("{}", report::table(&results)),
     }
     // A provider without its secrets is reported, not counted as a failure:
     // a first run with nothing configured still succeeds.
@@ -58,7 +58,7 @@ pub async fn run_command(
 /// standard error otherwise.
 fn refuse(message: &str, format: RunFormat) -> ExitCode {
     match format {
-        RunFormat::Xsoar => println!("{}", json!([xsoar::error_entry(message)])),
+        RunFormat::Xsoar => outln!("{}", json!([xsoar::error_entry(message)])),
         _ => eprintln!("error: {message}"),
     }
     ExitCode::from(EXIT_REFUSED)

@@ -25,10 +25,10 @@ pub async fn serve(config: &Config, listen: Option<&str>) -> Result<ExitCode> {
         .with_context(|| format!("failed to listen on {address}"))?;
     let bound = listener.local_addr().context("failed to read the listening address")?;
     let auth = if settings.token.is_some() { "bearer token required" } else { "no token" };
-    println!("ferret {} serving on http://{bound} ({auth})", env!("CARGO_PKG_VERSION"));
+    outln!("ferret {} serving on http://{bound} ({auth})", env!("CARGO_PKG_VERSION"));
 
     serve::serve(listener, Service::new(ferret, settings), shutdown_signal()).await?;
-    println!("ferret stopped: every request in flight was answered");
+    outln!("ferret stopped: every request in flight was answered");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -70,7 +70,7 @@ pub fn stats(config: &Config, since: &str, format: ListFormat) -> Result<ExitCod
                 "indicators": indicators,
                 "mean_ms_per_indicator": per_indicator,
             });
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            outln!("{}", serde_json::to_string_pretty(&report)?);
         }
         ListFormat::Table => {
             let mut table = Table::new();
@@ -98,12 +98,12 @@ pub fn stats(config: &Config, since: &str, format: ListFormat) -> Result<ExitCod
                     quota.get(&p.provider).copied().unwrap_or(0).to_string(),
                 ]);
             }
-            println!("{table}");
+            outln!("{table}");
             match per_indicator {
                 Some(mean) => {
-                    println!("{indicators} indicators enriched, {mean:.2} ms each on average")
+                    outln!("{indicators} indicators enriched, {mean:.2} ms each on average")
                 }
-                None => println!("no batch enriched in this period"),
+                None => outln!("no batch enriched in this period"),
             }
         }
     }
