@@ -55,7 +55,10 @@ const EPOCH_TICK: Duration = Duration::from_millis(5);
 /// core runs compiled guest code at roughly a million instructions per
 /// millisecond or more, so a budget of `cpu_ms` lasts about that long on
 /// such a core, less on a faster one. Being a count, it is the same on a
-/// loaded machine as on an idle one.
+/// loaded machine as on an idle one. Metering has a price: the AbuseIPDB
+/// provider's own code runs about a third slower with it. Measuring the
+/// thread's CPU time over each stretch the guest runs would keep the
+/// load-independence without that cost.
 const FUEL_PER_MS: u64 = 1_000_000;
 
 /// Instances that may be alive at once, across all providers.
