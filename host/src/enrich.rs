@@ -24,10 +24,11 @@ use crate::dispatch::{
     CallResult, Ferret, Outcome, kind_name, outcome_name, provider_policy, wit_kind,
 };
 use crate::output::error_message;
+use crate::output::xsoar::dbot_type;
 use crate::router::Provider;
 use crate::sandbox::{CommandRequest, Indicator, IndicatorKind};
 use crate::schedule::{CallOptions, Priority};
-use crate::scoring::{Composite, Evidence, composite, weight_kind};
+use crate::scoring::{Composite, Evidence, composite};
 use crate::store::verdict_name;
 
 /// Indicators in progress at once, by default. Each waits on its
@@ -330,7 +331,8 @@ async fn enrich_entry(
             })
         })
         .collect();
-    let mut composite = composite(weight_kind(kind), local.as_ref(), &evidence, ferret.weights());
+    // `[scoring.weights.<kind>]` names kinds as DBotScore's `Type` does.
+    let mut composite = composite(dbot_type(kind), local.as_ref(), &evidence, ferret.weights());
     if results.is_empty() {
         composite.reasons.push(format!("no enabled provider enriches {}", kind_name(kind)));
     }

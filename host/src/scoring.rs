@@ -20,7 +20,7 @@ use ferret_indicators::policy::{ListVerdict, LocalVerdict};
 use serde::Serialize;
 
 use crate::config::ScoringConfig;
-use crate::sandbox::{IndicatorKind, Reliability, Verdict};
+use crate::sandbox::{Reliability, Verdict};
 use crate::store::verdict_name;
 
 /// From this composite score on, the verdict is malicious.
@@ -144,21 +144,6 @@ pub struct Composite {
 
 fn serialize_verdict<S: serde::Serializer>(verdict: &Verdict, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(verdict_name(*verdict))
-}
-
-/// The key of `[scoring.weights.<kind>]` for an indicator kind.
-pub fn weight_kind(kind: IndicatorKind) -> &'static str {
-    match kind {
-        IndicatorKind::Ipv4 | IndicatorKind::Ipv6 => "ip",
-        IndicatorKind::Cidr => "cidr",
-        IndicatorKind::Domain => "domain",
-        IndicatorKind::Url => "url",
-        IndicatorKind::Email => "email",
-        IndicatorKind::Md5
-        | IndicatorKind::Sha1
-        | IndicatorKind::Sha256
-        | IndicatorKind::Sha512 => "file",
-    }
 }
 
 /// The weight of `provider` for indicators of weight kind `kind`: the
