@@ -215,9 +215,7 @@ pub async fn enrich_batch(
     drop(reports);
 
     let elapsed = started.elapsed();
-    if let Err(error) = ferret.scheduler.store().record_run(count as u64, elapsed) {
-        tracing::warn!("run ledger write failed: {error:#}");
-    }
+    ferret.scheduler.store().record_run(count as u64, elapsed);
     Ok(summary(batch, tlp, count, elapsed))
 }
 

@@ -25,7 +25,11 @@
 //! holds more than the limit, whichever way the upstream counts. They are
 //! kept in memory, per process: two `ferret` processes started at once
 //! each keep the rate on their own. The daily quota, kept in the state
-//! file, is shared by every process on the machine.
+//! file, is shared by every process on the machine. A lane takes it from
+//! the file in small blocks (see [`lease_block`]) and gives back what it
+//! did not use when the scheduler is dropped; a process that dies holding
+//! a block leaves those units spent for the day, so the quota can be
+//! underused by a block, never overspent.
 //!
 //! Interactive calls (a command) go before queued batch calls: both wait
 //! in one queue per lane, and a waiting interactive call is served first.
@@ -107,6 +111,10 @@ pub struct Lane {
     pub per_day: Option<u32>,
     /// Whose quota it is: the provider at this upstream.
     account: String,
+    /// Units of the daily quota taken from the state file, not yet spent.
+    lease: Mutex<Lease>,
+    /// Units taken from the state file at a time.
+    lease_block: u32,
     paused_until: Mutex<Option<Instant>>,
     max_pause: Duration,
     answer_ttl: Duration,
@@ -114,6 +122,72 @@ pub struct Lane {
     /// Whether results of this provider's commands may be cached, by
     /// command name.
     cacheable: Vec<String>,
+}
+
+/// The units of one account's daily quota a process holds: taken from
+/// the state file a block at a time, spent one per request, and given
+/// back when no longer wanted.
+#[derive(Debug, Default)]
+struct Lease {
+    /// The UTC day they are of.
+    day: String,
+    /// Units held and not spent.
+    units: u32,
+    /// The day's spent count in the state file when they were taken,
+    /// held units included.
+    spent: u32,
+}
+
+impl Lease {
+    /// Spends one unit of `account`'s quota of `limit` for `day`, taking
+    /// `block` units from `store` when none is held. Returns the units
+    /// left for the day as this process sees them, or `None` when the
+    /// quota is spent.
+    fn spend(
+        &mut self,
+        store: &Store,
+        account: &str,
+        day: &str,
+        limit: u32,
+        block: u32,
+    ) -> anyhow::Result<Option<u32>> {
+        if self.day != day {
+            // Units of a day that is over are worth nothing now.
+            *self = Self { day: day.to_owned(), units: 0, spent: 0 };
+        }
+        if self.units == 0 {
+            (self.units, self.spent) = store.quota_take(account, day, block, limit)?;
+        }
+        if self.units == 0 {
+            return Ok(None);
+        }
+        self.units -= 1;
+        Ok(self.left(day, limit))
+    }
+
+    /// Units left of `limit` for `day`, held ones included; `None` when
+    /// this lease knows nothing of that day.
+    fn left(&self, day: &str, limit: u32) -> Option<u32> {
+        (self.day == day).then(|| limit.saturating_sub(self.spent - self.units))
+    }
+
+    /// Gives the held units back to `store`.
+    fn give_back(&mut self, store: &Store, account: &str) -> anyhow::Result<()> {
+        if self.units > 0 {
+            let units = std::mem::take(&mut self.units);
+            store.quota_give_back(account, &self.day, units)?;
+        }
+        Ok(())
+    }
+}
+
+/// Units of a daily `limit` a lane takes from the state file at a time:
+/// a thousandth of it, between 1 and 100. Small quotas (a free tier's
+/// 500 a day) are taken a unit at a time, so two processes sharing one
+/// never strand a unit in the other; large ones cost one write per block
+/// instead of one per call.
+pub fn lease_block(limit: u32) -> u32 {
+    (limit / 1000).clamp(1, 100)
 }
 
 tokio::task_local! {
@@ -235,11 +309,17 @@ impl Scheduler {
     }
 
     /// Quota left today for provider `id`: `None` when it has no daily
-    /// limit.
+    /// limit. Units this process holds count as left; another process's
+    /// spending shows once this one takes its next block.
     pub fn quota_left(&self, id: &str) -> Option<u32> {
         let lane = self.lanes.get(id)?;
         let limit = lane.per_day?;
-        let spent = self.store.quota_spent(&lane.account, &utc_day(now_seconds())).ok()?;
+        let day = utc_day(now_seconds());
+        let held = lane.lease.lock().unwrap_or_else(|p| p.into_inner()).left(&day, limit);
+        if held.is_some() {
+            return held;
+        }
+        let spent = self.store.quota_spent(&lane.account, &day).ok()?;
         Some(limit.saturating_sub(spent))
     }
 
@@ -310,18 +390,10 @@ impl Scheduler {
                 Outcome::NotFound => Some((Cached::NotFound, lane.not_found_ttl)),
                 _ => None,
             };
-            if let Some((value, ttl)) = kept
-                && let Err(error) = self.store.cache_put(&key, &value, ttl)
-            {
-                tracing::warn!(provider = %provider.id(), "cache write failed: {error:#}");
+            if let Some((value, ttl)) = kept {
+                self.store.cache_put(&key, &value, ttl);
             }
         }
-        // The cache row above and the ledger row below are written before
-        // the call returns, each its own SQLite transaction (the quota unit
-        // was a third): on a loopback upstream they are most of the host's
-        // cost per call, some 100 µs. Handing them to one writer that
-        // batches rows into a transaction would lift that, at the price of
-        // flushing that writer before a restart can rely on the file.
         self.record(provider, &request, &scheduled, started.elapsed(), rate_limits);
         // Nobody may be waiting; that is fine.
         let _ = sender.send(Some(scheduled.clone()));
@@ -442,9 +514,7 @@ impl Scheduler {
             rate_limits,
         };
         self.metrics.observe(&record);
-        if let Err(error) = self.store.record_call(&record) {
-            tracing::warn!(provider = %provider.id(), "call ledger write failed: {error:#}");
-        }
+        self.store.record_call(record);
     }
 
     /// Records a call that never reached the scheduler proper (not
@@ -453,6 +523,14 @@ impl Scheduler {
         let scheduled =
             Scheduled { outcome: outcome.clone(), stats: CallStats::default(), cache_hit: false };
         self.record(provider, request, &scheduled, Duration::ZERO, 0);
+    }
+}
+
+impl Drop for Scheduler {
+    fn drop(&mut self) {
+        for lane in self.lanes.values() {
+            lane.give_back(&self.store);
+        }
     }
 }
 
@@ -501,6 +579,8 @@ impl Lane {
             per_minute: spread(per_minute, Duration::from_secs(60)),
             per_day,
             account: format!("{}@{}", manifest.id, provider.grant.base_url),
+            lease: Mutex::new(Lease::default()),
+            lease_block: per_day.map_or(1, lease_block),
             paused_until: Mutex::new(None),
             max_pause: Duration::from_secs(settings.max_pause_seconds),
             answer_ttl: Duration::from_secs(
@@ -558,15 +638,34 @@ impl Lane {
         };
         let now = now_seconds();
         let day = utc_day(now);
-        let taken = store.quota_reserve(&self.account, &day, limit).unwrap_or_else(|error| {
-            // Without the ledger the quota cannot be kept: refuse rather
-            // than overspend.
-            tracing::error!(provider = %self.id, "quota ledger failed: {error:#}");
-            false
-        });
-        let spent = store.quota_spent(&self.account, &day).unwrap_or(limit);
-        metrics.quota_left(&self.id, limit.saturating_sub(spent));
-        if taken { Ok(()) } else { Err(next_utc_midnight(now)) }
+        let mut lease = self.lease.lock().unwrap_or_else(|p| p.into_inner());
+        match lease.spend(store, &self.account, &day, limit, self.lease_block) {
+            Ok(Some(left)) => {
+                metrics.quota_left(&self.id, left);
+                Ok(())
+            }
+            Ok(None) => {
+                metrics.quota_left(&self.id, 0);
+                Err(next_utc_midnight(now))
+            }
+            Err(error) => {
+                // Without the ledger the quota cannot be kept: refuse
+                // rather than overspend.
+                tracing::error!(provider = %self.id, "quota ledger failed: {error:#}");
+                Err(next_utc_midnight(now))
+            }
+        }
+    }
+
+    /// Gives the units this lane holds back to the state file.
+    fn give_back(&self, store: &Store) {
+        let mut lease = self.lease.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(error) = lease.give_back(store, &self.account) {
+            tracing::warn!(
+                provider = %self.id,
+                "failed to give unused quota back; it stays spent for the day: {error:#}"
+            );
+        }
     }
 
     /// Pauses the lane for `wait`, capped at the longest pause allowed;
@@ -697,6 +796,74 @@ impl Drop for Waiting {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Two handles on one state file, as two processes would have.
+    fn two_stores() -> (tempfile::TempDir, Store, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.sqlite3");
+        let first = Store::open(&path).unwrap();
+        let second = Store::open(&path).unwrap();
+        (dir, first, second)
+    }
+
+    #[test]
+    fn blocks_are_a_thousandth_of_the_quota_between_one_and_a_hundred() {
+        let blocks: Vec<u32> =
+            [0, 500, 1_999, 10_000, 100_000_000].into_iter().map(lease_block).collect();
+        assert_eq!(blocks, [1, 1, 1, 10, 100]);
+    }
+
+    #[test]
+    fn two_processes_taking_blocks_spend_the_quota_exactly_once() {
+        let (_dir, first_store, second_store) = two_stores();
+        let (mut first, mut second) = (Lease::default(), Lease::default());
+        let day = "2024-01-01";
+        let mut spent = 0;
+        // Each takes blocks of 3 of a quota of 10, turn about, until
+        // neither gets a unit.
+        loop {
+            let a = first.spend(&first_store, "vt", day, 10, 3).unwrap();
+            let b = second.spend(&second_store, "vt", day, 10, 3).unwrap();
+            spent += u32::from(a.is_some()) + u32::from(b.is_some());
+            if a.is_none() && b.is_none() {
+                break;
+            }
+        }
+        // Every unit was spent by one of them, none twice, none past 10.
+        assert_eq!(spent, 10);
+        assert_eq!(first_store.quota_spent("vt", day).unwrap(), 10);
+    }
+
+    #[test]
+    fn units_not_spent_go_back_to_the_file_for_others() {
+        let (_dir, first_store, second_store) = two_stores();
+        let mut first = Lease::default();
+        let day = "2024-01-01";
+        // One request takes a block of 4: the file counts 4, this process
+        // counts 1 spent and 3 held.
+        assert_eq!(first.spend(&first_store, "vt", day, 6, 4).unwrap(), Some(5));
+        assert_eq!(first_store.quota_spent("vt", day).unwrap(), 4);
+        first.give_back(&first_store, "vt").unwrap();
+        assert_eq!(first_store.quota_spent("vt", day).unwrap(), 1);
+
+        // Another process can now have the other five, and no more.
+        let mut second = Lease::default();
+        let taken = (0..7)
+            .filter(|_| second.spend(&second_store, "vt", day, 6, 4).unwrap().is_some())
+            .count();
+        assert_eq!(taken, 5);
+    }
+
+    #[test]
+    fn a_new_day_starts_a_new_lease() {
+        let (_dir, store, _) = two_stores();
+        let mut lease = Lease::default();
+        assert_eq!(lease.spend(&store, "vt", "2024-01-01", 1, 1).unwrap(), Some(0));
+        assert_eq!(lease.spend(&store, "vt", "2024-01-01", 1, 1).unwrap(), None);
+        // The next UTC day's quota is whole again.
+        assert_eq!(lease.spend(&store, "vt", "2024-01-02", 1, 1).unwrap(), Some(0));
+        assert_eq!(lease.left("2024-01-01", 1), None);
+    }
 
     #[tokio::test]
     async fn interactive_waiters_go_before_batch_waiters() {

@@ -3,22 +3,30 @@
 //!
 //! A restart therefore neither refetches what is cached nor forgets what
 //! today's quota has spent. Several processes may share the file: SQLite
-//! serialises their writes, and every quota reservation is one atomic
-//! statement, so two processes cannot both take the last unit.
+//! serialises their writes, and every quota reservation is one
+//! transaction, so two processes cannot both take the last unit.
+//!
+//! Cache and ledger rows go through [`writer`], a thread of their own, so
+//! that no call waits for SQLite to write them; quota reservations are
+//! made on the caller's own path, since a call may only go ahead once its
+//! unit is taken.
 //!
 //! The file serves one machine. Replicas that must share one quota and one
 //! cache need a shared store (Redis) behind the same methods; this module
 //! is where it would go.
+
+mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::{Value, json};
 
 use crate::sandbox::{Assessment, CommandOutput, Indicator, IndicatorKind, Table, Verdict};
+use writer::{Job, PendingRow, Writer};
 
 /// The schema; every statement is idempotent.
 const SCHEMA: &str = "
@@ -57,10 +65,13 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 ";
 
-/// The open state file.
+/// The open state file. Dropping it writes what its writer still holds.
 pub struct Store {
     path: PathBuf,
+    /// Reads and quota reservations.
     connection: Mutex<Connection>,
+    /// Cache and ledger rows.
+    writer: Writer,
 }
 
 /// What identifies a cached result.
@@ -142,15 +153,18 @@ impl Store {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("failed to create data folder {}", parent.display()))?;
         }
-        let connection = Connection::open(path)
-            .with_context(|| format!("failed to open state file {}", path.display()))?;
+        let connection = connect(path)?;
         connection
-            .busy_timeout(Duration::from_secs(10))
-            .and_then(|_| connection.pragma_update(None, "journal_mode", "WAL"))
-            .and_then(|_| connection.pragma_update(None, "synchronous", "NORMAL"))
-            .and_then(|_| connection.execute_batch(SCHEMA))
+            .execute_batch(SCHEMA)
             .with_context(|| format!("failed to prepare state file {}", path.display()))?;
-        Ok(Self { path: path.to_path_buf(), connection: Mutex::new(connection) })
+        let writer = Writer::start(path)?;
+        Ok(Self { path: path.to_path_buf(), connection: Mutex::new(connection), writer })
+    }
+
+    /// Waits until every cache and ledger row handed over so far is in the
+    /// file. Reads of the ledger do this themselves.
+    pub fn flush(&self) {
+        self.writer.flush();
     }
 
     /// Where the file is.
@@ -166,6 +180,11 @@ impl Store {
 
     /// The cached result for `key`, if one is still in force.
     pub fn cache_get(&self, key: &CacheKey) -> Result<Option<Cached>> {
+        let queued =
+            self.writer.pending().lock().unwrap_or_else(|p| p.into_inner()).get(key).cloned();
+        if let Some(row) = queued {
+            return Ok((row.expires_at > now_seconds()).then(|| row.value.clone()));
+        }
         let connection = self.lock();
         let row: Option<(bool, String)> = connection
             .prepare_cached(
@@ -186,34 +205,21 @@ impl Store {
         })
     }
 
-    /// Keeps `value` for `key` for `ttl`.
-    pub fn cache_put(&self, key: &CacheKey, value: &Cached, ttl: Duration) -> Result<()> {
-        let (found, payload) = match value {
-            Cached::Answer(output) => (true, output_to_json(output).to_string()),
-            Cached::NotFound => (false, String::new()),
-        };
+    /// Keeps `value` for `key` for `ttl`. The row is written in the
+    /// background; lookups see it at once.
+    pub fn cache_put(&self, key: &CacheKey, value: &Cached, ttl: Duration) {
         let now = now_seconds();
-        self.lock()
-            .prepare_cached(
-                "INSERT OR REPLACE INTO cache \
-                 (provider, command, indicator, arguments, found, payload, stored_at, expires_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?
-            .execute(params![
-                key.provider,
-                key.command,
-                key.indicator,
-                key.arguments,
-                found,
-                payload,
-                now,
-                now.saturating_add(ttl.as_secs() as i64),
-            ])?;
-        Ok(())
+        self.writer.cache(PendingRow {
+            key: key.clone(),
+            value: value.clone(),
+            stored_at: now,
+            expires_at: now.saturating_add(ttl.as_secs() as i64),
+        });
     }
 
     /// Rows per provider, live and expired.
     pub fn cache_rows(&self) -> Result<Vec<CacheRows>> {
+        self.flush();
         let connection = self.lock();
         let mut statement = connection.prepare(
             "SELECT provider, SUM(expires_at > ?1), SUM(expires_at <= ?1) FROM cache \
@@ -234,6 +240,7 @@ impl Store {
     /// Deletes cached rows: of one provider or all, expired ones or all.
     /// Returns how many went.
     pub fn cache_purge(&self, provider: Option<&str>, expired_only: bool) -> Result<u64> {
+        self.flush();
         let limit = if expired_only { now_seconds() } else { i64::MAX };
         let deleted = self.lock().execute(
             "DELETE FROM cache WHERE (?1 IS NULL OR provider = ?1) AND expires_at <= ?2",
@@ -252,21 +259,45 @@ impl Store {
             .sum()
     }
 
-    /// Takes one unit of `provider`'s quota for UTC day `day`, unless
-    /// `limit` units are already spent. One statement: it cannot race.
-    pub fn quota_reserve(&self, provider: &str, day: &str, limit: u32) -> Result<bool> {
-        if limit == 0 {
-            return Ok(false);
+    /// Takes up to `wanted` units of `provider`'s quota for UTC day
+    /// `day`, never past `limit` spent. Returns the units taken and the
+    /// day's spent count after taking them. One transaction: two
+    /// processes cannot both take the last unit.
+    pub fn quota_take(
+        &self,
+        provider: &str,
+        day: &str,
+        wanted: u32,
+        limit: u32,
+    ) -> Result<(u32, u32)> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let spent: u32 = transaction
+            .prepare_cached("SELECT spent FROM quota WHERE provider = ?1 AND day = ?2")?
+            .query_row(params![provider, day], |row| row.get(0))
+            .optional()?
+            .unwrap_or(0);
+        let taken = wanted.min(limit.saturating_sub(spent));
+        if taken > 0 {
+            transaction
+                .prepare_cached(
+                    "INSERT INTO quota (provider, day, spent) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT (provider, day) DO UPDATE SET spent = spent + ?3",
+                )?
+                .execute(params![provider, day, taken])?;
         }
-        let changed = self
-            .lock()
+        transaction.commit()?;
+        Ok((taken, spent + taken))
+    }
+
+    /// Gives back `units` taken for `day` and not used.
+    pub fn quota_give_back(&self, provider: &str, day: &str, units: u32) -> Result<()> {
+        self.lock()
             .prepare_cached(
-                "INSERT INTO quota (provider, day, spent) VALUES (?1, ?2, 1) \
-                 ON CONFLICT (provider, day) DO UPDATE SET spent = spent + 1 \
-                 WHERE spent < ?3",
+                "UPDATE quota SET spent = MAX(spent - ?3, 0) WHERE provider = ?1 AND day = ?2",
             )?
-            .execute(params![provider, day, limit])?;
-        Ok(changed == 1)
+            .execute(params![provider, day, units])?;
+        Ok(())
     }
 
     /// Units of `provider`'s quota spent on UTC day `day`.
@@ -292,39 +323,21 @@ impl Store {
         Ok(rows)
     }
 
-    /// Adds a call to the ledger.
-    pub fn record_call(&self, call: &CallRecord) -> Result<()> {
-        self.lock()
-            .prepare_cached(
-                "INSERT INTO calls (at_ms, provider, command, kind, outcome, latency_ms, \
-                 cache_hit, rate_limits) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?
-            .execute(params![
-                now_millis(),
-                call.provider,
-                call.command,
-                call.kind,
-                call.outcome,
-                call.latency.as_secs_f64() * 1000.0,
-                call.cache_hit,
-                call.rate_limits,
-            ])?;
-        Ok(())
+    /// Adds a call to the ledger, in the background.
+    pub fn record_call(&self, record: CallRecord) {
+        self.writer.send(Job::Call { at_ms: now_millis(), record });
     }
 
-    /// Adds a finished batch to the ledger.
-    pub fn record_run(&self, indicators: u64, elapsed: Duration) -> Result<()> {
-        self.lock().execute(
-            "INSERT INTO runs (at_ms, indicators, elapsed_ms) VALUES (?1, ?2, ?3)",
-            params![now_millis(), indicators as i64, elapsed.as_secs_f64() * 1000.0],
-        )?;
-        Ok(())
+    /// Adds a finished batch to the ledger, in the background.
+    pub fn record_run(&self, indicators: u64, elapsed: Duration) {
+        self.writer.send(Job::Run { at_ms: now_millis(), indicators, elapsed });
     }
 
     /// Per-provider figures of calls since `since` (Unix milliseconds).
     /// Calls never made (provider not configured, indicator not sent) are
     /// in the ledger but are not counted here.
     pub fn provider_stats(&self, since_ms: i64) -> Result<Vec<ProviderStats>> {
+        self.flush();
         let connection = self.lock();
         let mut statement = connection.prepare(
             "SELECT provider, COUNT(*), SUM(cache_hit), \
@@ -361,6 +374,7 @@ impl Store {
 
     /// Indicators enriched and time spent on batches since `since_ms`.
     pub fn run_totals(&self, since_ms: i64) -> Result<(u64, f64)> {
+        self.flush();
         let (indicators, elapsed): (i64, f64) = self.lock().query_row(
             "SELECT COALESCE(SUM(indicators), 0), COALESCE(SUM(elapsed_ms), 0.0) FROM runs \
              WHERE at_ms >= ?1",
@@ -373,6 +387,7 @@ impl Store {
     /// Cache hits and misses recorded since `since_ms`, over every
     /// provider, counting only calls the cache could have answered.
     pub fn cache_hits_and_misses(&self, since_ms: i64) -> Result<(u64, u64)> {
+        self.flush();
         let (hits, misses): (i64, i64) = self.lock().query_row(
             "SELECT COALESCE(SUM(cache_hit), 0), COALESCE(SUM(1 - cache_hit), 0) FROM calls \
              WHERE at_ms >= ?1 AND outcome NOT IN ('not-configured', 'not-sent')",
@@ -381,6 +396,19 @@ impl Store {
         )?;
         Ok((hits as u64, misses as u64))
     }
+}
+
+/// A connection to the state file at `path`, set up as every connection
+/// to it is.
+fn connect(path: &Path) -> Result<Connection> {
+    let connection = Connection::open(path)
+        .with_context(|| format!("failed to open state file {}", path.display()))?;
+    connection
+        .busy_timeout(Duration::from_secs(10))
+        .and_then(|_| connection.pragma_update(None, "journal_mode", "WAL"))
+        .and_then(|_| connection.pragma_update(None, "synchronous", "NORMAL"))
+        .with_context(|| format!("failed to prepare state file {}", path.display()))?;
+    Ok(connection)
 }
 
 /// The value at fraction `q` of sorted values (nearest rank).
@@ -538,15 +566,57 @@ mod tests {
     #[test]
     fn the_quota_stops_at_its_limit_and_survives_reopening() {
         let (dir, store) = store();
-        let taken: Vec<bool> =
-            (0..4).map(|_| store.quota_reserve("vt", "2024-01-01", 3).unwrap()).collect();
-        assert_eq!(taken, [true, true, true, false]);
+        let taken: Vec<(u32, u32)> =
+            (0..3).map(|_| store.quota_take("vt", "2024-01-01", 2, 5).unwrap()).collect();
+        // Two, two, then the one left of five.
+        assert_eq!(taken, [(2, 2), (2, 4), (1, 5)]);
         drop(store);
         let reopened = Store::open(&dir.path().join("state.sqlite3")).unwrap();
-        assert_eq!(reopened.quota_spent("vt", "2024-01-01").unwrap(), 3);
-        assert!(!reopened.quota_reserve("vt", "2024-01-01", 3).unwrap());
+        assert_eq!(reopened.quota_spent("vt", "2024-01-01").unwrap(), 5);
+        assert_eq!(reopened.quota_take("vt", "2024-01-01", 1, 5).unwrap(), (0, 5));
+        // Units given back can be taken again, once.
+        reopened.quota_give_back("vt", "2024-01-01", 2).unwrap();
+        assert_eq!(reopened.quota_take("vt", "2024-01-01", 4, 5).unwrap(), (2, 5));
         // Another day starts from nothing.
-        assert!(reopened.quota_reserve("vt", "2024-01-02", 3).unwrap());
+        assert_eq!(reopened.quota_take("vt", "2024-01-02", 1, 5).unwrap(), (1, 1));
+    }
+
+    #[test]
+    fn queued_rows_are_seen_at_once_and_written_by_the_time_the_store_closes() {
+        let (dir, store) = store();
+        let key = |n: u32| CacheKey {
+            provider: "p".into(),
+            command: "ip".into(),
+            indicator: format!("ipv4:192.0.2.{n}"),
+            arguments: String::new(),
+        };
+        for n in 0..2000 {
+            store.cache_put(&key(n), &Cached::NotFound, Duration::from_secs(60));
+            store.record_call(CallRecord {
+                provider: "p".into(),
+                command: "ip".into(),
+                kind: "ipv4".into(),
+                outcome: "not-found".into(),
+                latency: Duration::from_millis(u64::from(n % 10)),
+                cache_hit: false,
+                rate_limits: 0,
+            });
+            // Whether its row is committed yet or not, the lookup finds it.
+            assert!(matches!(store.cache_get(&key(n)).unwrap(), Some(Cached::NotFound)));
+        }
+        store.record_run(2000, Duration::from_secs(3));
+        drop(store);
+
+        let reopened = Store::open(&dir.path().join("state.sqlite3")).unwrap();
+        assert_eq!(
+            reopened.cache_rows().unwrap(),
+            [CacheRows { provider: "p".into(), live: 2000, expired: 0 }]
+        );
+        assert!(matches!(reopened.cache_get(&key(1999)).unwrap(), Some(Cached::NotFound)));
+        let stats = reopened.provider_stats(0).unwrap();
+        assert_eq!(stats[0].calls, 2000);
+        assert_eq!(stats[0].p50_ms, Some(4.0));
+        assert_eq!(reopened.run_totals(0).unwrap(), (2000, 3000.0));
     }
 
     #[test]
@@ -574,14 +644,14 @@ mod tests {
             indicator: "ipv4:192.0.2.1".into(),
             arguments: String::new(),
         };
-        store.cache_put(&key, &Cached::Answer(output), Duration::from_secs(60)).unwrap();
+        store.cache_put(&key, &Cached::Answer(output), Duration::from_secs(60));
         let Some(Cached::Answer(back)) = store.cache_get(&key).unwrap() else {
             panic!("no answer cached")
         };
         assert_eq!(output_to_json(&back)["assessments"][0]["score"], 42);
         assert_eq!(back.readable.unwrap().headers, ["A"]);
         // A lifetime of zero is already over.
-        store.cache_put(&key, &Cached::NotFound, Duration::ZERO).unwrap();
+        store.cache_put(&key, &Cached::NotFound, Duration::ZERO);
         assert!(store.cache_get(&key).unwrap().is_none());
         assert_eq!(
             store.cache_rows().unwrap(),

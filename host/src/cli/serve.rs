@@ -27,7 +27,10 @@ pub async fn serve(config: &Config, listen: Option<&str>) -> Result<ExitCode> {
     let auth = if settings.token.is_some() { "bearer token required" } else { "no token" };
     outln!("ferret {} serving on http://{bound} ({auth})", env!("CARGO_PKG_VERSION"));
 
+    let store = Arc::clone(ferret.scheduler.store());
     serve::serve(listener, Service::new(ferret, settings), shutdown_signal()).await?;
+    // The ledger and cache rows of the last requests may still be queued.
+    store.flush();
     outln!("ferret stopped: every request in flight was answered");
     Ok(ExitCode::SUCCESS)
 }
