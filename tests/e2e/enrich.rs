@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use ferret_host::dispatch::{Ferret, Outcome};
 use ferret_host::enrich::{EnrichOptions, Report, enrich};
 use ferret_host::schedule::{CallOptions, Priority};
-use ferret_host::store::{next_utc_midnight, now_seconds};
+use ferret_host::store::{Store, next_utc_midnight, now_seconds, utc_day};
 
 use crate::support::{API_KEY, CountingFake, ferret, fresh_state_file, provider_module, sample};
 
@@ -164,6 +164,38 @@ async fn a_restart_neither_refetches_cached_results_nor_resets_the_quota() {
     // AbuseIPDB has its own quota and cache: four calls over both runs,
     // two of them answered from the cache.
     assert_eq!(abuse.served().len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_quota_a_run_took_and_did_not_use_goes_back_to_the_state_file() {
+    // A daily quota of 5,000 is taken from the file five units at a time.
+    let (vt, abuse) = fakes().await;
+    let state = fresh_state_file();
+    let top = format!("state_file = {:?}", state.display().to_string());
+    let text = configuration(&vt, &abuse, &top, "per_minute = 60000\nper_day = 5000", "");
+    let today = utc_day(now_seconds());
+    // Quotas are kept per provider and upstream: `virustotal@<base URL>`.
+    let spent = |provider: &str| -> u64 {
+        let accounts = Store::open(&state).unwrap().quota_spent_since(&today).unwrap();
+        let prefix = format!("{provider}@");
+        accounts.iter().filter(|(account, _)| account.starts_with(&prefix)).map(|(_, n)| n).sum()
+    };
+
+    let ferret = both(&text).await;
+    run(&ferret, &addresses(60, 7)).await;
+    // While it runs, a process holds whole blocks: seven calls took two.
+    assert_eq!(spent("virustotal"), 10);
+    drop(ferret);
+    // Once it is gone, the file counts the calls made, no more.
+    assert_eq!(vt.served().len(), 7);
+    assert_eq!(spent("virustotal"), 7);
+    assert_eq!(spent("abuseipdb"), 7);
+
+    let ferret = both(&text).await;
+    run(&ferret, &addresses(60, 9)).await;
+    drop(ferret);
+    // The second run asked for the two new addresses only.
+    assert_eq!(spent("virustotal"), 9);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
