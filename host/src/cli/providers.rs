@@ -219,7 +219,9 @@ fn test_json(tested: &Report, xsoar_entries: bool) -> Value {
         .map(|run| {
             let mut object = json!({"command": run.planned.text, "origin": run.planned.origin});
             match &run.outcome {
-                Ok(results) if xsoar_entries => object["entries"] = json!(xsoar::entries(results)),
+                Ok(results) if xsoar_entries => {
+                    object["entries"] = Value::Array(xsoar::entries(results))
+                }
                 Ok(results) => object["results"] = report::json(results),
                 Err(error) => object["error"] = json!(error),
             }

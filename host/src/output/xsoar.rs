@@ -80,15 +80,25 @@ fn answered(result: &CallResult, output: &CommandOutput) -> Value {
     let mut entry = json!({
         "Type": NOTE,
         "ContentsFormat": "json",
-        "Contents": contents,
+        "Contents": null,
         "ReadableContentsFormat": "markdown",
-        "HumanReadable": readable,
-        "EntryContext": context,
+        "HumanReadable": null,
+        "EntryContext": null,
     });
+    fill(&mut entry, contents, readable, context);
     if !timeline.is_empty() {
         entry["IndicatorTimeline"] = Value::Array(timeline);
     }
     entry
+}
+
+/// Moves the large parts of an entry into the places `json!` left for
+/// them. `json!` copies whatever it is given by serializing it again, which
+/// for a parsed upstream answer cost as much as parsing it had.
+fn fill(entry: &mut Value, contents: Value, readable: String, context: Map<String, Value>) {
+    entry["Contents"] = contents;
+    entry["HumanReadable"] = Value::String(readable);
+    entry["EntryContext"] = Value::Object(context);
 }
 
 /// A note for an indicator that got no score: not found, or not sent.
@@ -98,14 +108,20 @@ fn unscored(result: &CallResult, message: &str) -> Value {
     };
     let mut context = Map::new();
     push(&mut context, DBOT_KEY, dbot(result, indicator, 0, Some(message)));
-    json!({
+    let readable = format!(
+        "### {} - {}\n{message} for `{}`.\n",
+        result.brand, result.command, indicator.value
+    );
+    let mut entry = json!({
         "Type": NOTE,
         "ContentsFormat": "text",
-        "Contents": message,
+        "Contents": null,
         "ReadableContentsFormat": "markdown",
-        "HumanReadable": format!("### {} - {}\n{message} for `{}`.\n", result.brand, result.command, indicator.value),
-        "EntryContext": context,
-    })
+        "HumanReadable": null,
+        "EntryContext": null,
+    });
+    fill(&mut entry, Value::String(message.to_owned()), readable, context);
+    entry
 }
 
 fn dbot(result: &CallResult, indicator: &Indicator, score: u8, message: Option<&str>) -> Value {
