@@ -378,7 +378,7 @@ impl Scheduler {
                 return scheduled;
             }
         };
-        let _leader = Leader { inflight: &self.inflight, key: &key };
+        let leader = Leader { inflight: &self.inflight, key: &key, done: false };
 
         let (scheduled, rate_limits) =
             self.run(sandbox, provider, &lane, request.clone(), options).await;
@@ -391,12 +391,11 @@ impl Scheduler {
                 _ => None,
             };
             if let Some((value, ttl)) = kept {
-                self.store.cache_put(&key, &value, ttl);
+                self.store.cache_put(&key, value, ttl);
             }
         }
         self.record(provider, &request, &scheduled, started.elapsed(), rate_limits);
-        // Nobody may be waiting; that is fine.
-        let _ = sender.send(Some(scheduled.clone()));
+        leader.finish(&sender, &scheduled);
         scheduled
     }
 
@@ -539,11 +538,35 @@ impl Drop for Scheduler {
 struct Leader<'a> {
     inflight: &'a Mutex<HashMap<CacheKey, watch::Receiver<Option<Scheduled>>>>,
     key: &'a CacheKey,
+    /// Set by [`Leader::finish`], which has removed the key already: the
+    /// key may by then belong to a newer leader.
+    done: bool,
+}
+
+impl Leader<'_> {
+    /// Leaves the in-flight map and hands the result to the calls that
+    /// joined this one. Under the map's lock no call can join once the key
+    /// is gone, so the count of receivers left is exactly the followers,
+    /// and the result (an answer of a few kilobytes) is copied only when
+    /// one is waiting.
+    fn finish(mut self, sender: &watch::Sender<Option<Scheduled>>, scheduled: &Scheduled) {
+        let followers = {
+            let mut inflight = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
+            inflight.remove(self.key);
+            sender.receiver_count()
+        };
+        self.done = true;
+        if followers > 0 {
+            let _ = sender.send(Some(scheduled.clone()));
+        }
+    }
 }
 
 impl Drop for Leader<'_> {
     fn drop(&mut self) {
-        self.inflight.lock().unwrap_or_else(|p| p.into_inner()).remove(self.key);
+        if !self.done {
+            self.inflight.lock().unwrap_or_else(|p| p.into_inner()).remove(self.key);
+        }
     }
 }
 

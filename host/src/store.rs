@@ -207,11 +207,11 @@ impl Store {
 
     /// Keeps `value` for `key` for `ttl`. The row is written in the
     /// background; lookups see it at once.
-    pub fn cache_put(&self, key: &CacheKey, value: &Cached, ttl: Duration) {
+    pub fn cache_put(&self, key: &CacheKey, value: Cached, ttl: Duration) {
         let now = now_seconds();
         self.writer.cache(PendingRow {
             key: key.clone(),
-            value: value.clone(),
+            value,
             stored_at: now,
             expires_at: now.saturating_add(ttl.as_secs() as i64),
         });
@@ -591,7 +591,7 @@ mod tests {
             arguments: String::new(),
         };
         for n in 0..2000 {
-            store.cache_put(&key(n), &Cached::NotFound, Duration::from_secs(60));
+            store.cache_put(&key(n), Cached::NotFound, Duration::from_secs(60));
             store.record_call(CallRecord {
                 provider: "p".into(),
                 command: "ip".into(),
@@ -644,14 +644,14 @@ mod tests {
             indicator: "ipv4:192.0.2.1".into(),
             arguments: String::new(),
         };
-        store.cache_put(&key, &Cached::Answer(output), Duration::from_secs(60));
+        store.cache_put(&key, Cached::Answer(output), Duration::from_secs(60));
         let Some(Cached::Answer(back)) = store.cache_get(&key).unwrap() else {
             panic!("no answer cached")
         };
         assert_eq!(output_to_json(&back)["assessments"][0]["score"], 42);
         assert_eq!(back.readable.unwrap().headers, ["A"]);
         // A lifetime of zero is already over.
-        store.cache_put(&key, &Cached::NotFound, Duration::ZERO);
+        store.cache_put(&key, Cached::NotFound, Duration::ZERO);
         assert!(store.cache_get(&key).unwrap().is_none());
         assert_eq!(
             store.cache_rows().unwrap(),
