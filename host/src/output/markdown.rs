@@ -12,7 +12,7 @@ pub fn table(title: &str, headers: &[String], rows: &[Value]) -> String {
     }
     out.push('|');
     for header in headers {
-        out.push_str(&escape(header));
+        push_escaped(&mut out, header);
         out.push('|');
     }
     out.push_str("\n|");
@@ -22,7 +22,7 @@ pub fn table(title: &str, headers: &[String], rows: &[Value]) -> String {
         out.push('|');
         for header in headers {
             out.push(' ');
-            out.push_str(&escape(&cell(row.get(header).unwrap_or(&Value::Null))));
+            push_escaped(&mut out, &cell(row.get(header).unwrap_or(&Value::Null)));
             out.push_str(" |");
         }
         out.push('\n');
@@ -41,8 +41,21 @@ pub fn cell(value: &Value) -> String {
     }
 }
 
-fn escape(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('|', "\\|").replace("\r\n", "<br>").replace('\n', "<br>")
+/// Appends `text` with `\` and `|` escaped and line breaks as `<br>`.
+fn push_escaped(out: &mut String, text: &str) {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '|' => out.push_str("\\|"),
+            '\r' if chars.peek() == Some(&'\n') => {
+                chars.next();
+                out.push_str("<br>");
+            }
+            '\n' => out.push_str("<br>"),
+            other => out.push(other),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -52,9 +65,11 @@ mod tests {
 
     #[test]
     fn cells_are_escaped() {
-        let rows = [json!({"A": "x|y", "B": "line\nbreak", "C": ["p", "q"]})];
-        let headers = ["A", "B", "C"].map(String::from);
-        let expected = "### T\n|A|B|C|\n|---|---|---|\n| x\\|y | line<br>break | p, q |\n";
+        let rows =
+            [json!({"A": "x|y", "B": "line\r\nbreak\nagain", "C": ["p", "q"], "D": "a\\b\rc"})];
+        let headers = ["A", "B", "C", "D"].map(String::from);
+        let expected = "### T\n|A|B|C|D|\n|---|---|---|---|\n\
+                        | x\\|y | line<br>break<br>again | p, q | a\\\\b\rc |\n";
         assert_eq!(table("T", &headers, &rows), expected);
     }
 
