@@ -14,7 +14,7 @@ use thiserror::Error;
 use crate::command::{BindError, CommandLine, RawValue, bind_arguments, split_list};
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::router::{Provider, Registry};
+use crate::router::{Missing, Provider, Registry};
 use crate::sandbox::{
     Argument, CallStats, CommandOutput, CommandRequest, Indicator, IndicatorKind, ProviderError,
     Sandbox, SandboxFailure,
@@ -44,8 +44,8 @@ pub enum Outcome {
     NotFound,
     /// The policy gate kept the indicator from this provider.
     NotSent(String),
-    /// The provider lacks its secrets; these variables would set them.
-    NotConfigured(Vec<String>),
+    /// The provider lacks its secrets or its upstream's address.
+    NotConfigured(Missing),
     /// The provider reported an error.
     Refused(ProviderError),
     /// The sandbox stopped the call.
@@ -313,7 +313,7 @@ impl Ferret {
         let checks = providers.map(async |provider| {
             let started = Instant::now();
             let outcome = if !provider.is_configured() {
-                Outcome::NotConfigured(provider.missing_secrets.clone())
+                Outcome::NotConfigured(provider.missing.clone())
             } else {
                 match self.sandbox.check(&provider.module, Arc::clone(&provider.grant)).await {
                     Ok(Ok(())) => Outcome::Answered(CommandOutput {
@@ -339,8 +339,7 @@ impl Ferret {
         skip: Option<Outcome>,
     ) -> Call<'a> {
         let skip = skip.or_else(|| {
-            (!provider.is_configured())
-                .then(|| Outcome::NotConfigured(provider.missing_secrets.clone()))
+            (!provider.is_configured()).then(|| Outcome::NotConfigured(provider.missing.clone()))
         });
         Call { provider, request, indicator, skip }
     }

@@ -23,6 +23,19 @@ pub fn error_message(result: &CallResult) -> Option<String> {
     );
     let message = match &result.outcome {
         Outcome::Answered(_) | Outcome::NotFound | Outcome::NotSent(_) => return None,
+        Outcome::NotConfigured(missing) if missing.base_url => {
+            let mut advice = format!(
+                "set base_url in the [providers.{}] table of ferret.toml to your instance's address",
+                result.provider
+            );
+            if !missing.secrets.is_empty() {
+                advice.push_str(&format!(
+                    ", and {} or the same table",
+                    missing.secrets.join(" and ")
+                ));
+            }
+            format!("{who} is not configured: {advice}")
+        }
         Outcome::NotConfigured(_) => format!("{who} is not configured: {configure}"),
         Outcome::Refused(error) => match error {
             ProviderError::NotFound => format!("{who}: no results found"),

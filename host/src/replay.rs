@@ -26,7 +26,7 @@ use serde_json::Value;
 use crate::command::{CommandLine, parse_command_line};
 use crate::config::{Config, RateLimitOverride};
 use crate::dispatch::{CallResult, Ferret, Outcome, wit_kind};
-use crate::router::Registry;
+use crate::router::{Registry, needs_base_url};
 use crate::sandbox::{
     Kept, Manifest, NamedRecording, Recorder, Replayer, Sandbox, Transport, missing_secrets,
 };
@@ -207,6 +207,13 @@ pub async fn record(
             loaded.manifest.id,
             missing.join(" and "),
             loaded.manifest.id
+        );
+    }
+    if needs_base_url(&loaded.manifest, &config) {
+        bail!(
+            "recording {id} needs its upstream's address: set base_url in the [providers.{id}] \
+             table of ferret.toml",
+            id = loaded.manifest.id
         );
     }
     let registry = Registry::from_modules(vec![loaded], &config)?;

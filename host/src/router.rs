@@ -11,7 +11,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 
 use crate::config::{Config, ProviderConfig};
-use crate::sandbox::{CommandSpec, Grant, Module, Sandbox, missing_secrets};
+use crate::sandbox::{CommandSpec, Grant, Manifest, Module, Sandbox, missing_secrets};
 
 /// A loaded provider with the operator's grant.
 pub struct Provider {
@@ -21,9 +21,50 @@ pub struct Provider {
     pub grant: Arc<Grant>,
     /// The operator's table for it.
     pub config: ProviderConfig,
-    /// Environment variables of secrets it needs and lacks; empty when it
-    /// is ready.
-    pub missing_secrets: Vec<String>,
+    /// What the operator has yet to set; nothing when it is ready.
+    pub missing: Missing,
+}
+
+/// What an operator has yet to set before a provider can be asked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Missing {
+    /// Environment variables of the secrets it needs and lacks.
+    pub secrets: Vec<String>,
+    /// Whether it waits for the operator's `base_url`: its manifest's own
+    /// is a placeholder (see [`needs_base_url`]).
+    pub base_url: bool,
+}
+
+impl Missing {
+    /// Whether nothing is missing.
+    pub fn is_empty(&self) -> bool {
+        self.secrets.is_empty() && !self.base_url
+    }
+
+    /// What to set, in a few words: `FERRET_VIRUSTOTAL_API_KEY`, or
+    /// `base_url in [providers.misp] and FERRET_MISP_API_KEY`.
+    pub fn summary(&self, id: &str) -> String {
+        let mut parts = Vec::new();
+        if self.base_url {
+            parts.push(format!("base_url in [providers.{id}]"));
+        }
+        parts.extend(self.secrets.iter().cloned());
+        parts.join(" and ")
+    }
+}
+
+/// Whether `manifest`'s provider waits for the operator's `base_url`: the
+/// manifest's own lies under `.invalid`, the top-level name reserved for
+/// names that never resolve. A provider for a service each operator runs
+/// (MISP) ships such a placeholder; asking it would only fail on DNS.
+pub fn needs_base_url(manifest: &Manifest, config: &Config) -> bool {
+    if config.provider(&manifest.id).base_url.is_some() {
+        return false;
+    }
+    let host = url::Url::parse(&manifest.base_url)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_ascii_lowercase));
+    host.is_some_and(|host| host == "invalid" || host.ends_with(".invalid"))
 }
 
 impl Provider {
@@ -32,9 +73,9 @@ impl Provider {
         &self.module.manifest.id
     }
 
-    /// Whether every secret it needs is set.
+    /// Whether everything it needs is set.
     pub fn is_configured(&self) -> bool {
-        self.missing_secrets.is_empty()
+        self.missing.is_empty()
     }
 
     /// The command of this provider called `name`, directly or by alias.
@@ -101,13 +142,11 @@ impl Registry {
             }
             let table = config.provider(&module.manifest.id);
             let grant = Grant::new(&module.manifest, config)?;
-            let missing_secrets = missing_secrets(&module.manifest, config);
-            providers.push(Provider {
-                grant: Arc::new(grant),
-                config: table,
-                missing_secrets,
-                module,
-            });
+            let missing = Missing {
+                secrets: missing_secrets(&module.manifest, config),
+                base_url: needs_base_url(&module.manifest, config),
+            };
+            providers.push(Provider { grant: Arc::new(grant), config: table, missing, module });
         }
         Ok(Self { providers })
     }

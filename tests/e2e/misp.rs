@@ -325,3 +325,33 @@ async fn test_module_asks_for_the_version_with_the_key() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn without_its_instances_address_misp_is_not_configured_and_asks_nothing() {
+    // The key is set, the base URL is not: the manifest's own address is a
+    // placeholder that never resolves, so nothing is sent.
+    let policy = "[policy]\nallow_documentation_ranges = true\n";
+    let keyed = ferret(
+        &format!("{policy}[providers.misp]\napi_key = \"{API_KEY}\"\n"),
+        &[provider_module("misp")],
+    )
+    .await;
+    let provider = &keyed.registry.providers()[0];
+    assert!(!provider.is_configured());
+    assert_eq!(provider.missing.summary("misp"), "base_url in [providers.misp]");
+    let entry = only_entry(&keyed, "!misp-ip ip=203.0.113.7").await;
+    assert_eq!(
+        error_text(&entry),
+        "MISP V3 (misp 0.1.0) is not configured: set base_url in the [providers.misp] table of \
+         ferret.toml to your instance's address"
+    );
+
+    // Neither set: both are named.
+    let bare = ferret(policy, &[provider_module("misp")]).await;
+    let entry = only_entry(&bare, "!misp-ip ip=203.0.113.7").await;
+    assert_eq!(
+        error_text(&entry),
+        "MISP V3 (misp 0.1.0) is not configured: set base_url in the [providers.misp] table of \
+         ferret.toml to your instance's address, and FERRET_MISP_API_KEY or the same table"
+    );
+}

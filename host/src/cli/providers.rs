@@ -26,7 +26,7 @@ pub fn print_providers(registry: &Registry, format: ListFormat) {
             } else if provider.is_configured() {
                 "ready".to_owned()
             } else {
-                format!("not configured: set {}", provider.missing_secrets.join(", "))
+                format!("not configured: set {}", provider.missing.summary(&manifest.id))
             };
             json!({
                 "id": manifest.id,

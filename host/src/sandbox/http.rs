@@ -205,14 +205,18 @@ fn retry_wait(response: &Response, attempt: u32) -> Option<Duration> {
     (wait <= MAX_RETRY_WAIT).then_some(wait)
 }
 
-/// Maps a transport failure for the module. The URL is dropped from the
-/// message: it may carry a credential in its query.
+/// Maps a transport failure for the module. Of the URL only the host is
+/// kept in the message: the rest may carry a credential in its query.
 fn transport_error(error: reqwest::Error) -> HttpError {
     if error.is_timeout() {
         return HttpError::Timeout;
     }
+    let host = error.url().and_then(|url| url.host_str()).map(str::to_owned);
     let error = error.without_url();
-    let mut message = error.to_string();
+    let mut message = match host {
+        Some(host) => format!("{host}: {error}"),
+        None => error.to_string(),
+    };
     let mut source = std::error::Error::source(&error);
     while let Some(cause) = source {
         message.push_str(": ");
