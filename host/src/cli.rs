@@ -306,7 +306,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Cache { action: CacheAction::Stats { format } } => cache::stats(&config, format),
         Command::Cache { action: CacheAction::Purge { provider, expired } } => {
-            cache::purge(&config, provider.as_deref(), expired)
+            cache::purge(&config, provider.as_deref(), expired).await
         }
         Command::Stats { since, format } => stats::stats(&config, &since, format),
         Command::Providers { action: ProvidersAction::List { format } } => {

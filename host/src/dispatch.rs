@@ -112,9 +112,9 @@ pub enum CommandError {
     /// Arguments that do not fit.
     #[error(transparent)]
     Bind(#[from] BindError),
-    /// A value that is no indicator.
-    #[error("{0}")]
-    Classify(String),
+    /// A value of the indicator argument that is no indicator.
+    #[error("argument \"{argument}\": {message}")]
+    Classify { argument: String, message: String },
     /// An indicator of a kind the command does not take.
     #[error(
         "`{value}` is {article} {kind}, which !{command} does not take (it takes {accepted}){hint}"
@@ -254,8 +254,12 @@ impl Ferret {
                 .unwrap_or_default();
             let mut seen: Vec<ferret_indicators::Indicator> = Vec::new();
             for value in values {
-                let found = ferret_indicators::classify(&value)
-                    .map_err(|error| CommandError::Classify(error.to_string()))?;
+                let found = ferret_indicators::classify(&value).map_err(|error| {
+                    CommandError::Classify {
+                        argument: indicator_argument.clone(),
+                        message: error.to_string(),
+                    }
+                })?;
                 let kind = wit_kind(found.kind);
                 if !spec.kinds.contains(&kind) {
                     let accepted_anywhere =

@@ -116,6 +116,9 @@ async fn providers_list_shows_ids_commands_hosts_secrets_and_limits() {
     let abuse = &listing[0];
     assert_eq!(abuse["status"], "ready");
     assert_eq!(abuse["base_url"], format!("{}/", fake.url()));
+    // The hosts it may reach: the configured base URL's stands in for
+    // the manifest's.
+    assert_eq!(abuse["hosts"], json!(["127.0.0.1"]));
     assert_eq!(
         abuse["secrets"],
         json!([{"name": "api-key", "env": "FERRET_ABUSEIPDB_API_KEY", "description": "AbuseIPDB API v2 key"}])
@@ -132,6 +135,7 @@ async fn providers_list_shows_ids_commands_hosts_secrets_and_limits() {
     assert_eq!(vt["status"], "not configured: set FERRET_VIRUSTOTAL_API_KEY");
     assert_eq!(vt["version"], "0.1.0");
     assert_eq!(vt["base_url"], "https://www.virustotal.com/");
+    assert_eq!(vt["hosts"], json!(["www.virustotal.com"]));
     assert_eq!(vt["limits"], json!({"per_second": null, "per_minute": 4, "per_day": 500}));
     assert_eq!(
         vt["commands"][0],

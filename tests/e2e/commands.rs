@@ -75,7 +75,7 @@ async fn an_empty_required_argument_is_missing_before_any_request() {
     let ferret = ferret(&both(&fake, ""), &modules()).await;
     assert_eq!(
         refusal(&ferret, "!vt-file-scan file=").await,
-        "Missing \"file\": !vt-file-scan requires it"
+        "missing argument \"file\": !vt-file-scan requires it"
     );
     assert!(fake.seen().is_empty());
 }

@@ -413,6 +413,12 @@ async fn stats_and_cache_commands_read_the_ledger() {
     );
     assert_eq!((cache["hits"].as_u64(), cache["misses"].as_u64()), (Some(2), Some(2)));
 
+    // A name that is neither a provider nor in the cache is refused, and
+    // nothing is deleted.
+    let refused = ferret_binary(&config, &["cache", "purge", "--provider", "virustota"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("no provider is called `virustota`"), "{stderr}");
     let purged = ferret_binary(&config, &["cache", "purge", "--provider", "virustotal"]);
     assert_eq!(String::from_utf8_lossy(&purged.stdout), "purged 2 cached results of virustotal\n");
     let cache = stdout_json(&ferret_binary(&config, &["cache", "stats", "--format", "json"]));

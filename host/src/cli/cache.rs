@@ -3,11 +3,12 @@
 
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use serde_json::json;
 
 use ferret_host::config::Config;
+use ferret_host::dispatch::Ferret;
 use ferret_host::store::Store;
 
 use super::ListFormat;
@@ -58,8 +59,35 @@ pub fn stats(config: &Config, format: ListFormat) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn purge(config: &Config, provider: Option<&str>, expired_only: bool) -> Result<ExitCode> {
+/// Purges cached results. A `provider` must be one that is loaded or one
+/// the cache holds results of (a provider since removed); any other name
+/// is refused before anything is deleted.
+pub async fn purge(
+    config: &Config,
+    provider: Option<&str>,
+    expired_only: bool,
+) -> Result<ExitCode> {
     let store = Store::open(&config.store_path())?;
+    if let Some(id) = provider {
+        let cached: Vec<String> = store.cache_rows()?.into_iter().map(|row| row.provider).collect();
+        let loaded = Ferret::load(config).await?;
+        let mut known: Vec<&str> = loaded
+            .registry
+            .providers()
+            .iter()
+            .map(|p| p.id())
+            .chain(cached.iter().map(String::as_str))
+            .collect();
+        known.sort_unstable();
+        known.dedup();
+        if !known.contains(&id) {
+            bail!(
+                "--provider: no provider is called `{id}` and the cache holds nothing of it \
+                 (known: {})",
+                known.join(", ")
+            );
+        }
+    }
     let deleted = store.cache_purge(provider, expired_only)?;
     let which = if expired_only { "expired " } else { "" };
     let whose = provider.map(|id| format!(" of {id}")).unwrap_or_default();

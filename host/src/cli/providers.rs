@@ -36,7 +36,7 @@ pub fn print_providers(registry: &Registry, format: ListFormat) {
                 "module": provider.module.origin.display().to_string(),
                 "status": status,
                 "base_url": provider.grant.base_url.as_str(),
-                "hosts": manifest.hosts,
+                "hosts": provider.grant.allowed_hosts().collect::<Vec<_>>(),
                 "secrets": manifest.secrets.iter().map(|secret| json!({
                     "name": secret.name,
                     "env": ferret_host::config::secret_env_var(&manifest.id, &secret.name),
@@ -109,11 +109,13 @@ fn print_provider(provider: &Value) {
         let aliases = list(&command["aliases"]).unwrap_or_default();
         let alias_text =
             if aliases.is_empty() { String::new() } else { format!(" (also {aliases})") };
-        outln!(
-            "  !{}{alias_text}: {}",
-            command["name"].as_str().unwrap_or(""),
-            list(&command["arguments"]).unwrap_or_default()
-        );
+        let arguments = list(&command["arguments"]).unwrap_or_default();
+        let arguments = if arguments.is_empty() {
+            " (no arguments)".to_owned()
+        } else {
+            format!(": {arguments}")
+        };
+        outln!("  !{}{alias_text}{arguments}", command["name"].as_str().unwrap_or(""));
     }
 }
 

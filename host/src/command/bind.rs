@@ -12,7 +12,7 @@ use crate::sandbox::{Argument, CommandSpec};
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum BindError {
     /// A required argument is absent or empty.
-    #[error("Missing \"{argument}\": !{command} requires it")]
+    #[error("missing argument \"{argument}\": !{command} requires it")]
     Missing {
         /// The command as invoked.
         command: String,
@@ -200,7 +200,7 @@ mod tests {
     #[test]
     fn a_missing_required_argument_is_named() {
         let error = bind("!ip days=3").unwrap_err();
-        assert_eq!(error.to_string(), "Missing \"ip\": !ip requires it");
+        assert_eq!(error.to_string(), "missing argument \"ip\": !ip requires it");
         // An empty value counts as missing too.
         assert!(matches!(bind("!ip ip=").unwrap_err(), BindError::Missing { .. }));
     }

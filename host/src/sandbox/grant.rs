@@ -102,6 +102,12 @@ impl Grant {
         })
     }
 
+    /// Every host the provider may reach: its base URL's and those its
+    /// manifest declares, lower case and sorted.
+    pub fn allowed_hosts(&self) -> impl Iterator<Item = &str> {
+        self.allowed_hosts.iter().map(String::as_str)
+    }
+
     /// A grant that allows no network at all, for describing a module.
     pub fn offline(label: &str, limits: &SandboxLimits) -> Result<Self> {
         let allowed_hosts = Arc::new(BTreeSet::new());

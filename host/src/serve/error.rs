@@ -58,7 +58,7 @@ impl From<CommandError> for ApiError {
             CommandError::UnknownArguments { .. } => "unknown-argument",
             CommandError::Bind(BindError::Missing { .. }) => "missing-argument",
             CommandError::Bind(_) | CommandError::Tlp(_) => "invalid-argument",
-            CommandError::Classify(_) => "invalid-indicator",
+            CommandError::Classify { .. } => "invalid-indicator",
             CommandError::WrongKind { .. } => "wrong-indicator-kind",
         };
         Self::new(StatusCode::BAD_REQUEST, kind, error.to_string())

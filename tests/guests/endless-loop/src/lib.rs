@@ -9,7 +9,7 @@ struct EndlessLoop;
 
 impl Provider for EndlessLoop {
     fn manifest() -> Manifest {
-        ManifestBuilder::new("endless-loop", "EndlessLoop", "https://loop.invalid")
+        ManifestBuilder::new("endless-loop", "EndlessLoop", "https://loop.example")
             .version(env!("CARGO_PKG_VERSION"))
             .description("spins forever")
             .command(CommandBuilder::new("spin", "never returns"))

@@ -19,7 +19,7 @@ struct HugeOutput;
 
 impl Provider for HugeOutput {
     fn manifest() -> Manifest {
-        ManifestBuilder::new("huge-output", "HugeOutput", "https://huge.invalid")
+        ManifestBuilder::new("huge-output", "HugeOutput", "https://huge.example")
             .version(env!("CARGO_PKG_VERSION"))
             .description("answers with 4 MiB of output")
             .command(CommandBuilder::new("huge", "returns a 4 MiB raw output"))

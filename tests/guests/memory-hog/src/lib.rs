@@ -14,7 +14,7 @@ struct MemoryHog;
 
 impl Provider for MemoryHog {
     fn manifest() -> Manifest {
-        ManifestBuilder::new("memory-hog", "MemoryHog", "https://hog.invalid")
+        ManifestBuilder::new("memory-hog", "MemoryHog", "https://hog.example")
             .version(env!("CARGO_PKG_VERSION"))
             .description("grows its memory until something stops it")
             .command(CommandBuilder::new("grow", "allocates 1 MiB chunks forever"))

@@ -12,7 +12,7 @@ struct Panics;
 
 impl Provider for Panics {
     fn manifest() -> Manifest {
-        ManifestBuilder::new("panics", "Panics", "https://panics.invalid")
+        ManifestBuilder::new("panics", "Panics", "https://panics.example")
             .version(env!("CARGO_PKG_VERSION"))
             .description("panics in every run")
             .command(CommandBuilder::new("panic", "panics with a message"))
