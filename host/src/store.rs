@@ -23,7 +23,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::sandbox::{Assessment, CommandOutput, Indicator, IndicatorKind, Table, Verdict};
 use writer::{Job, PendingRow, Writer};
@@ -454,25 +454,54 @@ pub fn next_utc_midnight(unix_seconds: i64) -> String {
     format!("{}T00:00:00Z", utc_day(next))
 }
 
-/// A command output as JSON, for the cache.
-pub fn output_to_json(output: &CommandOutput) -> Value {
-    json!({
-        "raw": output.raw,
-        "context": output.context,
-        "assessments": output.assessments.iter().map(|assessment| json!({
-            "kind": crate::dispatch::kind_name(assessment.indicator.kind),
-            "value": assessment.indicator.value,
-            "verdict": verdict_name(assessment.verdict),
-            "score": assessment.score,
-            "reason": assessment.reason,
-            "standard_context": assessment.standard_context,
-        })).collect::<Vec<_>>(),
-        "readable": output.readable.as_ref().map(|table| json!({
-            "title": table.title,
-            "headers": table.headers,
-            "rows": table.rows,
-        })),
-    })
+/// A command output as JSON text, for the cache. Written straight from
+/// borrowed fields: the writer does this for every answer, and building a
+/// `Value` first would copy each string once more.
+pub fn output_to_json(output: &CommandOutput) -> String {
+    #[derive(serde::Serialize)]
+    struct Stored<'a> {
+        raw: &'a str,
+        context: &'a str,
+        assessments: Vec<StoredAssessment<'a>>,
+        readable: Option<StoredTable<'a>>,
+    }
+    #[derive(serde::Serialize)]
+    struct StoredAssessment<'a> {
+        kind: &'static str,
+        value: &'a str,
+        verdict: &'static str,
+        score: Option<u8>,
+        reason: &'a str,
+        standard_context: &'a str,
+    }
+    #[derive(serde::Serialize)]
+    struct StoredTable<'a> {
+        title: &'a str,
+        headers: &'a [String],
+        rows: &'a str,
+    }
+    let stored = Stored {
+        raw: &output.raw,
+        context: &output.context,
+        assessments: output
+            .assessments
+            .iter()
+            .map(|assessment| StoredAssessment {
+                kind: crate::dispatch::kind_name(assessment.indicator.kind),
+                value: &assessment.indicator.value,
+                verdict: verdict_name(assessment.verdict),
+                score: assessment.score,
+                reason: &assessment.reason,
+                standard_context: &assessment.standard_context,
+            })
+            .collect(),
+        readable: output.readable.as_ref().map(|table| StoredTable {
+            title: &table.title,
+            headers: &table.headers,
+            rows: &table.rows,
+        }),
+    };
+    serde_json::to_string(&stored).expect("strings and numbers serialise")
 }
 
 /// The inverse of [`output_to_json`]; `None` for text it did not write.
@@ -644,12 +673,19 @@ mod tests {
             indicator: "ipv4:192.0.2.1".into(),
             arguments: String::new(),
         };
-        store.cache_put(&key, Cached::Answer(output), Duration::from_secs(60));
+        // The text kept in the file, as earlier builds wrote it too.
+        assert_eq!(
+            output_to_json(&output),
+            r#"{"raw":"{\"a\":1}","context":"[]","assessments":[{"kind":"ipv4","value":"192.0.2.1","verdict":"suspicious","score":42,"reason":"why","standard_context":""}],"readable":{"title":"T","headers":["A"],"rows":"[]"}}"#
+        );
+        store.cache_put(&key, Cached::Answer(output.clone()), Duration::from_secs(60));
+        // Once written, the lookup reads the file rather than the queue.
+        store.flush();
+        assert!(store.writer.pending().lock().unwrap().is_empty());
         let Some(Cached::Answer(back)) = store.cache_get(&key).unwrap() else {
             panic!("no answer cached")
         };
-        assert_eq!(output_to_json(&back)["assessments"][0]["score"], 42);
-        assert_eq!(back.readable.unwrap().headers, ["A"]);
+        assert_eq!(output_to_json(&back), output_to_json(&output));
         // A lifetime of zero is already over.
         store.cache_put(&key, Cached::NotFound, Duration::ZERO);
         assert!(store.cache_get(&key).unwrap().is_none());

@@ -184,7 +184,7 @@ fn write(connection: &mut Connection, batch: &[Job]) -> Result<()> {
         match job {
             Job::Cache(row) => {
                 let (found, payload) = match &row.value {
-                    Cached::Answer(output) => (true, output_to_json(output).to_string()),
+                    Cached::Answer(output) => (true, output_to_json(output)),
                     Cached::NotFound => (false, String::new()),
                 };
                 transaction
