@@ -346,6 +346,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
 pub fn write_out(text: std::fmt::Arguments) {
     let mut stdout = std::io::stdout().lock();
     if let Err(error) = stdout.write_fmt(text).and_then(|()| stdout.flush()) {
+        // The commands that print through here do so once their work is
+        // done; ending at once skips only dropping the host, so the state
+        // file's last few milliseconds of rows and any unused quota block
+        // are lost. `enrich`, which prints as it goes, writes for itself
+        // and stops its batch cleanly instead.
         if error.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }

@@ -10,6 +10,7 @@
 //! in bounded memory; [`enrich`] collects them for callers that want one
 //! report.
 
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -160,7 +161,11 @@ fn milliseconds<S: serde::Serializer>(elapsed: &Duration, s: S) -> Result<S::Ok,
 pub async fn enrich(ferret: &Ferret, input: &[u8], options: &EnrichOptions) -> Result<Report> {
     let batch = ferret_indicators::extract(input, None);
     let mut indicators = Vec::new();
-    let summary = enrich_batch(ferret, &batch, options, |report| indicators.push(report)).await?;
+    let summary = enrich_batch(ferret, &batch, options, |report| {
+        indicators.push(report);
+        ControlFlow::Continue(())
+    })
+    .await?;
     sort_by_input(&batch, &mut indicators);
     Ok(Report { summary, indicators })
 }
@@ -177,12 +182,15 @@ pub fn sort_by_input(batch: &Batch, reports: &mut [IndicatorReport]) {
 }
 
 /// Enriches `input`, handing each indicator's report to `each` as soon as
-/// it is complete (in completion order), and returns the summary.
+/// it is complete (in completion order), and returns the summary. When
+/// `each` breaks (its reader has gone), the indicators still in progress
+/// are dropped, their calls with them, and the summary counts what was
+/// handed over.
 pub async fn enrich_each(
     ferret: &Ferret,
     input: &[u8],
     options: &EnrichOptions,
-    each: impl FnMut(IndicatorReport),
+    each: impl FnMut(IndicatorReport) -> ControlFlow<()>,
 ) -> Result<Summary> {
     let batch = ferret_indicators::extract(input, None);
     enrich_batch(ferret, &batch, options, each).await
@@ -193,7 +201,7 @@ pub async fn enrich_batch(
     ferret: &Ferret,
     batch: &Batch,
     options: &EnrichOptions,
-    mut each: impl FnMut(IndicatorReport),
+    mut each: impl FnMut(IndicatorReport) -> ControlFlow<()>,
 ) -> Result<Summary> {
     let started = Instant::now();
     let tlp = options.tlp.max(batch.tlp());
@@ -209,8 +217,10 @@ pub async fn enrich_batch(
         .boxed();
     let mut count = 0;
     while let Some(report) = reports.next().await {
-        each(report);
         count += 1;
+        if each(report).is_break() {
+            break;
+        }
     }
     drop(reports);
 

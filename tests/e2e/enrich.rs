@@ -424,3 +424,65 @@ async fn stats_and_cache_commands_read_the_ledger() {
     let cache = stdout_json(&ferret_binary(&config, &["cache", "stats", "--format", "json"]));
     assert_eq!(cache["providers"], serde_json::json!([]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_that_goes_away_stops_the_batch_and_the_state_file_is_left_sound() {
+    let (vt, _abuse) = fakes().await;
+    vt.delay(Duration::from_millis(40));
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ferret.toml");
+    // A daily quota of 100,000 is taken 100 units at a time.
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = {:?}\n[policy]\nallow_documentation_ranges = true\n\
+             [providers.virustotal]\nbase_url = \"{}\"\napi_key = \"{API_KEY}\"\n\
+             [providers.virustotal.limits]\nper_minute = 600000\nper_day = 100000\n",
+            dir.path().display().to_string(),
+            vt.url()
+        ),
+    )
+    .unwrap();
+    let input = dir.path().join("ips.txt");
+    std::fs::write(&input, addresses(0, 200)).unwrap();
+
+    // `ferret enrich ... | head -1`: one line read, then the pipe closed.
+    let (config_path, input_path) = (config.clone(), input.clone());
+    let status = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ferret"))
+            .arg("--config")
+            .arg(&config_path)
+            .args(["enrich", "--format", "ndjson", "--providers", "virustotal"])
+            .arg(&input_path)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        assert!(line.starts_with('{'), "{line}");
+        drop(stdout);
+        child.wait().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(status.success(), "{status:?}");
+
+    // Eight calls at once, 40 ms each: the 200 would have taken a second.
+    // It stopped long before, asking for nothing it could not write.
+    let served = vt.served().len() as u64;
+    assert!(served < 100, "{served} of 200 asked");
+    // The quota it took in blocks of 100 and did not use went back; what
+    // stays spent is what it asked, and the calls cut short (each takes
+    // its unit before it sends), at most one per call running at once.
+    let store = Store::open(&dir.path().join("ferret.sqlite3")).unwrap();
+    let spent: u64 =
+        store.quota_spent_since(&utc_day(now_seconds())).unwrap().iter().map(|a| a.1).sum();
+    assert!((served..=served + 8).contains(&spent), "{spent} spent for {served} asked");
+    // Every answer that came back is in the cache, so a second run asks
+    // only for the rest.
+    let cached = store.cache_rows().unwrap();
+    assert!(cached[0].live >= 1 && cached[0].live <= served, "{cached:?} for {served}");
+}

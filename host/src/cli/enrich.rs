@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Read, Write};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -70,15 +71,20 @@ pub async fn enrich(
                     Ok(())
                 }
             };
-            if let Err(error) = written
-                && write_error.is_none()
-            {
-                write_error = Some(error);
+            match written {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(error) => {
+                    write_error = Some(error);
+                    ControlFlow::Break(())
+                }
             }
         })
         .await?;
         if let Some(error) = write_error {
-            // The reader went away (`ferret enrich ... | head`): done, quietly.
+            // The reader went away (`ferret enrich ... | head`): done, quietly,
+            // without asking for what nobody will read. Returning drops the
+            // host, which writes the state file's queued rows and gives the
+            // unused quota back.
             let reader_gone = error
                 .downcast_ref::<std::io::Error>()
                 .is_some_and(|error| error.kind() == std::io::ErrorKind::BrokenPipe);
