@@ -314,6 +314,7 @@ async fn commands_lists_providers_arguments_and_outputs() {
             "domain",
             "file",
             "ip",
+            "test-module",
             "url",
             "vt-domain-scan",
             "vt-file-scan",
@@ -321,6 +322,15 @@ async fn commands_lists_providers_arguments_and_outputs() {
             "vt-url-scan"
         ]
     );
+    // The host answers `test-module` for every enabled provider.
+    let test_module = commands.iter().find(|c| c["name"] == "test-module").unwrap();
+    let checked: Vec<&str> = test_module["providers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["provider"].as_str().unwrap())
+        .collect();
+    assert_eq!(checked, ["abuseipdb", "virustotal"]);
     // `ip` is answered by both providers, each with its own command.
     let ip = commands.iter().find(|c| c["name"] == "ip").unwrap();
     let behind: Vec<(&str, &str)> = ip["providers"]

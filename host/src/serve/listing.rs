@@ -19,9 +19,11 @@ pub async fn commands(State(service): State<Arc<Service>>) -> Json<Value> {
     Json(json!({"commands": command_listing(&service.ferret.registry)}))
 }
 
-/// The listing [`commands`] answers.
+/// The listing [`commands`] answers, in name order. `test-module`, which
+/// the host answers for every enabled provider with its connection check,
+/// is among them.
 pub fn command_listing(registry: &Registry) -> Vec<Value> {
-    registry
+    let mut listing: Vec<Value> = registry
         .command_names()
         .into_iter()
         .map(|name| {
@@ -32,7 +34,26 @@ pub fn command_listing(registry: &Registry) -> Vec<Value> {
                 .collect();
             json!({"name": name, "providers": providers})
         })
-        .collect()
+        .collect();
+    let checked: Vec<Value> = registry
+        .providers()
+        .iter()
+        .filter(|provider| provider.config.is_enabled())
+        .map(|provider| {
+            json!({
+                "provider": provider.id(),
+                "brand": provider.module.manifest.brand,
+                "command": "test-module",
+                "description": "Checks that the upstream answers and accepts the credentials",
+                "kinds": [],
+                "arguments": [],
+                "outputs": [],
+            })
+        })
+        .collect();
+    listing.push(json!({"name": "test-module", "providers": checked}));
+    listing.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    listing
 }
 
 fn provider_command(provider: &Provider, spec: &CommandSpec) -> Value {
