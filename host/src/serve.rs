@@ -128,22 +128,30 @@ pub fn router(service: Arc<Service>) -> Router {
             auth::require_token,
         ));
 
-    Router::new()
+    let routes = Router::new()
         .merge(protected)
         .route("/v1/health", get(listing::health))
-        .fallback(error::no_route)
-        .layer(
-            ServiceBuilder::new()
-                .layer(axum::middleware::map_response_with_state(
-                    settings.clone(),
-                    error::errors_as_json,
-                ))
-                .layer(TraceLayer::new_for_http())
-                .layer(CatchPanicLayer::new())
-                .layer(DefaultBodyLimit::disable())
-                .layer(RequestBodyLimitLayer::new(settings.max_body_bytes)),
-        )
-        .with_state(service)
+        .fallback(error::no_route);
+    with_outer_layers(routes, settings).with_state(service)
+}
+
+/// What wraps every endpoint: the body limit, a caught panic answered as
+/// `500`, request tracing, and every error response turned into JSON.
+fn with_outer_layers<S>(routes: Router<S>, settings: &Settings) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    routes.layer(
+        ServiceBuilder::new()
+            .layer(axum::middleware::map_response_with_state(
+                settings.clone(),
+                error::errors_as_json,
+            ))
+            .layer(TraceLayer::new_for_http())
+            .layer(CatchPanicLayer::new())
+            .layer(DefaultBodyLimit::disable())
+            .layer(RequestBodyLimitLayer::new(settings.max_body_bytes)),
+    )
 }
 
 /// Serves `service` on `listener` until `shutdown` completes; requests
@@ -173,7 +181,44 @@ pub fn check_exposure(address: SocketAddr, token: Option<&Secret>) -> Result<()>
 
 #[cfg(test)]
 mod tests {
+    use axum::body::{Body, to_bytes};
+    use axum::http::Request;
+    use tower::ServiceExt;
+
     use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_a_json_500_and_the_service_goes_on() {
+        let settings = Settings {
+            token: None,
+            max_body_bytes: 1024,
+            max_concurrent_requests: 4,
+            request_timeout: Duration::from_secs(5),
+        };
+        async fn boom() -> &'static str {
+            panic!("detail-that-stays-in-the-log")
+        }
+        let routes: Router =
+            Router::new().route("/boom", get(boom)).route("/fine", get(|| async { "fine" }));
+        let app = with_outer_layers(routes, &settings);
+
+        let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();
+        let response = app.clone().oneshot(get("/boom")).await.unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = to_bytes(response.into_body(), 4096).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"error": {
+                "kind": "internal",
+                "message": "the service failed to answer; its log says why",
+            }})
+        );
+        // The next request is answered as usual.
+        let response = app.oneshot(get("/fine")).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(to_bytes(response.into_body(), 4096).await.unwrap(), "fine");
+    }
 
     #[test]
     fn only_loopback_goes_without_a_token() {
