@@ -3,6 +3,7 @@
 //! after a 429 that hold one provider only, single-flight, and a cache and
 //! daily quota that survive a restart and are never overspent.
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use ferret_host::dispatch::{Ferret, Outcome};
@@ -37,6 +38,15 @@ async fn fakes() -> (CountingFake, CountingFake) {
     let vt = CountingFake::start(&sample("virustotal", "ip_malicious")).await;
     let abuse = CountingFake::start(&sample("abuseipdb", "check_malicious_verbose")).await;
     (vt, abuse)
+}
+
+/// Configuration on a state file of its own, VirusTotal's daily quota
+/// `per_day`; the file's path with it.
+fn on_fresh_state_file(vt: &CountingFake, abuse: &CountingFake, per_day: u32) -> (String, PathBuf) {
+    let state = fresh_state_file();
+    let top = format!("state_file = {:?}", state.display().to_string());
+    let limits = format!("per_minute = 60000\nper_day = {per_day}");
+    (configuration(vt, abuse, &top, &limits, ""), state)
 }
 
 async fn both(text: &str) -> Ferret {
@@ -131,9 +141,7 @@ async fn an_upstream_limit_that_ferrets_limit_matches_sees_no_excess() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_neither_refetches_cached_results_nor_resets_the_quota() {
     let (vt, abuse) = fakes().await;
-    let state = fresh_state_file();
-    let top = format!("state_file = {:?}", state.display().to_string());
-    let text = configuration(&vt, &abuse, &top, "per_minute = 60000\nper_day = 3", "");
+    let (text, _state) = on_fresh_state_file(&vt, &abuse, 3);
 
     let ferret = both(&text).await;
     let report = run(&ferret, &addresses(40, 2)).await;
@@ -170,9 +178,7 @@ async fn a_restart_neither_refetches_cached_results_nor_resets_the_quota() {
 async fn the_quota_a_run_took_and_did_not_use_goes_back_to_the_state_file() {
     // A daily quota of 5,000 is taken from the file five units at a time.
     let (vt, abuse) = fakes().await;
-    let state = fresh_state_file();
-    let top = format!("state_file = {:?}", state.display().to_string());
-    let text = configuration(&vt, &abuse, &top, "per_minute = 60000\nper_day = 5000", "");
+    let (text, state) = on_fresh_state_file(&vt, &abuse, 5000);
     let today = utc_day(now_seconds());
     // Quotas are kept per provider and upstream: `virustotal@<base URL>`.
     let spent = |provider: &str| -> u64 {
@@ -244,9 +250,7 @@ async fn two_identical_calls_at_once_make_one_upstream_call() {
 async fn the_daily_quota_is_never_overspent_under_concurrency() {
     let (vt, abuse) = fakes().await;
     vt.delay(Duration::from_millis(20));
-    let state = fresh_state_file();
-    let top = format!("state_file = {:?}", state.display().to_string());
-    let text = configuration(&vt, &abuse, &top, "per_minute = 60000\nper_day = 5", "");
+    let (text, _state) = on_fresh_state_file(&vt, &abuse, 5);
     // Two Ferrets on one state file, as two processes would be, each with
     // ten addresses of its own at once.
     let (one, two) = (both(&text).await, both(&text).await);
@@ -345,6 +349,20 @@ async fn the_cli_enriches_the_phishing_example_with_no_keys_configured() {
     }
 }
 
+/// Writes `ferret.toml` in `dir` for the binary: its data in `dir`,
+/// VirusTotal at its fake, then `more`. Returns the file's path.
+fn cli_config(dir: &std::path::Path, vt: &CountingFake, more: &str) -> PathBuf {
+    let config = dir.join("ferret.toml");
+    let text = format!(
+        "data_dir = {:?}\n[policy]\nallow_documentation_ranges = true\n\
+         [providers.virustotal]\nbase_url = \"{}\"\napi_key = \"{API_KEY}\"\n{more}",
+        dir.display().to_string(),
+        vt.url()
+    );
+    std::fs::write(&config, text).unwrap();
+    config
+}
+
 /// Runs the `ferret` binary with configuration file `config`.
 fn ferret_binary(config: &std::path::Path, args: &[&str]) -> std::process::Output {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ferret"));
@@ -366,17 +384,7 @@ fn stdout_json(output: &std::process::Output) -> serde_json::Value {
 async fn stats_and_cache_commands_read_the_ledger() {
     let (vt, _abuse) = fakes().await;
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("ferret.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "data_dir = {:?}\n[policy]\nallow_documentation_ranges = true\n\
-             [providers.virustotal]\nbase_url = \"{}\"\napi_key = \"{API_KEY}\"\n",
-            dir.path().display().to_string(),
-            vt.url()
-        ),
-    )
-    .unwrap();
+    let config = cli_config(dir.path(), &vt, "");
     let input = dir.path().join("ips.txt");
     std::fs::write(&input, "203.0.113.70\n203.0.113.71\n").unwrap();
     let input = input.to_str().unwrap();
@@ -430,19 +438,9 @@ async fn a_reader_that_goes_away_stops_the_batch_and_the_state_file_is_left_soun
     let (vt, _abuse) = fakes().await;
     vt.delay(Duration::from_millis(40));
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("ferret.toml");
     // A daily quota of 100,000 is taken 100 units at a time.
-    std::fs::write(
-        &config,
-        format!(
-            "data_dir = {:?}\n[policy]\nallow_documentation_ranges = true\n\
-             [providers.virustotal]\nbase_url = \"{}\"\napi_key = \"{API_KEY}\"\n\
-             [providers.virustotal.limits]\nper_minute = 600000\nper_day = 100000\n",
-            dir.path().display().to_string(),
-            vt.url()
-        ),
-    )
-    .unwrap();
+    let limits = "[providers.virustotal.limits]\nper_minute = 600000\nper_day = 100000\n";
+    let config = cli_config(dir.path(), &vt, limits);
     let input = dir.path().join("ips.txt");
     std::fs::write(&input, addresses(0, 200)).unwrap();
 
