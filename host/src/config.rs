@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
@@ -90,9 +91,17 @@ impl Default for ServeConfig {
     }
 }
 
-/// `[cache]`: result lifetimes, in seconds. A provider's own
-/// `[providers.<id>.cache]` wins over these.
-#[derive(Debug, Clone, Copy, Deserialize)]
+/// Indicator kinds as configuration names them (DBotScore types), for
+/// `[scoring.weights.<kind>]` and `[cache.kind.<kind>]`.
+pub const KIND_NAMES: [&str; 6] = ["ip", "domain", "url", "file", "email", "cidr"];
+
+/// `[cache]`: result lifetimes, in seconds.
+///
+/// The lifetime of a result of provider `p` for an indicator of kind `k`
+/// is the first set of: `[providers.p.cache.kind.k]`,
+/// `[providers.p.cache]`, `[cache.kind.k]`, `[cache]`. What the operator
+/// says of one provider wins over what is said of every provider.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CacheConfig {
     /// How long an answer is reused. Default one day.
@@ -100,22 +109,63 @@ pub struct CacheConfig {
     /// How long "the upstream knows nothing of it" is reused; shorter, as
     /// an indicator may appear upstream at any time. Default one hour.
     pub not_found_ttl_seconds: u64,
+    /// Lifetimes for one kind of indicator (`ip`, `file`, ...): a hash's
+    /// verdict rarely changes, an address's does.
+    pub kind: BTreeMap<String, Lifetimes>,
 }
 
 impl Default for CacheConfig {
     fn default() -> Self {
-        Self { answer_ttl_seconds: 24 * 3600, not_found_ttl_seconds: 3600 }
+        Self { answer_ttl_seconds: 24 * 3600, not_found_ttl_seconds: 3600, kind: BTreeMap::new() }
     }
 }
 
-/// A provider's own result lifetimes; an absent field keeps `[cache]`'s.
+/// Result lifetimes in seconds; an absent field falls through to the
+/// next table (see [`CacheConfig`]).
 #[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lifetimes {
+    /// Seconds an answer is reused.
+    pub answer_ttl_seconds: Option<u64>,
+    /// Seconds a not-found is reused.
+    pub not_found_ttl_seconds: Option<u64>,
+}
+
+/// A provider's own result lifetimes, `[providers.<id>.cache]`.
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CacheOverride {
     /// Seconds an answer is reused.
     pub answer_ttl_seconds: Option<u64>,
     /// Seconds a not-found is reused.
     pub not_found_ttl_seconds: Option<u64>,
+    /// Its lifetimes for one kind of indicator.
+    #[serde(default)]
+    pub kind: BTreeMap<String, Lifetimes>,
+}
+
+impl Config {
+    /// How long a result of provider `id` for an indicator of `kind` (a
+    /// [`KIND_NAMES`] name) is reused: an answer, then a not-found.
+    pub fn lifetimes(&self, id: &str, kind: &str) -> (Duration, Duration) {
+        let own = self.providers.get(id).and_then(|provider| provider.cache.as_ref());
+        let tables = [
+            own.and_then(|own| own.kind.get(kind)).copied(),
+            own.map(|own| Lifetimes {
+                answer_ttl_seconds: own.answer_ttl_seconds,
+                not_found_ttl_seconds: own.not_found_ttl_seconds,
+            }),
+            self.cache.kind.get(kind).copied(),
+        ];
+        let first = |field: fn(&Lifetimes) -> Option<u64>, last: u64| {
+            let seconds = tables.iter().flatten().find_map(field).unwrap_or(last);
+            Duration::from_secs(seconds)
+        };
+        (
+            first(|t| t.answer_ttl_seconds, self.cache.answer_ttl_seconds),
+            first(|t| t.not_found_ttl_seconds, self.cache.not_found_ttl_seconds),
+        )
+    }
 }
 
 /// `[scheduler]`.
@@ -325,12 +375,24 @@ impl Config {
         if self.scheduler.concurrency == 0 {
             bail!("scheduler.concurrency must be above zero");
         }
+        let unknown_kind = |table: &str, kind: &str| {
+            anyhow::anyhow!(
+                "{table}.{kind}: unknown indicator kind (use ip, domain, url, file, email or cidr)"
+            )
+        };
+        let known = |kind: &&String| KIND_NAMES.contains(&kind.as_str());
+        if let Some(kind) = self.cache.kind.keys().find(|kind| !known(kind)) {
+            return Err(unknown_kind("cache.kind", kind));
+        }
+        for (id, provider) in &self.providers {
+            let mut kinds = provider.cache.iter().flat_map(|cache| cache.kind.keys());
+            if let Some(kind) = kinds.find(|kind| !known(kind)) {
+                return Err(unknown_kind(&format!("providers.{id}.cache.kind"), kind));
+            }
+        }
         for (kind, weights) in &self.scoring.weights {
-            if !["ip", "domain", "url", "file", "email", "cidr"].contains(&kind.as_str()) {
-                bail!(
-                    "scoring.weights.{kind}: unknown indicator kind (use ip, domain, url, file, \
-                     email or cidr)"
-                );
+            if !KIND_NAMES.contains(&kind.as_str()) {
+                return Err(unknown_kind("scoring.weights", kind));
             }
             if let Some((id, weight)) =
                 weights.iter().find(|(_, weight)| !weight.is_finite() || **weight < 0.0)
@@ -487,6 +549,42 @@ mod tests {
         assert!(!shown.contains("s3cret-token"), "{shown}");
         let error = Config::parse("[serve]\nrequest_timeout_seconds = 0\n").unwrap_err();
         assert_eq!(error.to_string(), "serve.request_timeout_seconds must be above zero");
+    }
+
+    #[test]
+    fn cache_lifetimes_take_the_most_specific_table() {
+        let config = Config::parse(
+            "[cache]\nanswer_ttl_seconds = 100\nnot_found_ttl_seconds = 10\n\
+             [cache.kind.file]\nanswer_ttl_seconds = 700\n\
+             [providers.misp.cache]\nanswer_ttl_seconds = 60\n\
+             [providers.misp.cache.kind.ip]\nnot_found_ttl_seconds = 5\n",
+        )
+        .unwrap();
+        let seconds = |id: &str, kind: &str| {
+            let (answer, not_found) = config.lifetimes(id, kind);
+            (answer.as_secs(), not_found.as_secs())
+        };
+        // Nothing said of the provider: the kind's table, then `[cache]`.
+        assert_eq!(seconds("virustotal", "file"), (700, 10));
+        assert_eq!(seconds("virustotal", "ip"), (100, 10));
+        // The provider's own tables win, field by field.
+        assert_eq!(seconds("misp", "file"), (60, 10));
+        assert_eq!(seconds("misp", "ip"), (60, 5));
+        // Without any table, a day and an hour.
+        let defaults = Config::parse("").unwrap().lifetimes("misp", "url");
+        assert_eq!(defaults, (Duration::from_secs(86_400), Duration::from_secs(3_600)));
+    }
+
+    #[test]
+    fn a_cache_table_for_an_unknown_kind_is_refused_by_name() {
+        let error = Config::parse("[cache.kind.hash]\nanswer_ttl_seconds = 1\n").unwrap_err();
+        assert_eq!(
+            format!("{error:#}"),
+            "cache.kind.hash: unknown indicator kind (use ip, domain, url, file, email or cidr)"
+        );
+        let error =
+            Config::parse("[providers.vt.cache.kind.ipv4]\nanswer_ttl_seconds = 1\n").unwrap_err();
+        assert!(format!("{error:#}").starts_with("providers.vt.cache.kind.ipv4: unknown"));
     }
 
     #[test]

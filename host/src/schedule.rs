@@ -48,9 +48,10 @@ use std::time::{Duration, Instant};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::{oneshot, watch};
 
-use crate::config::{CacheConfig, Config, SchedulerConfig};
+use crate::config::{Config, KIND_NAMES, SchedulerConfig};
 use crate::dispatch::{Outcome, kind_name, outcome_name};
 use crate::metrics::Metrics;
+use crate::output::xsoar::dbot_type;
 use crate::router::{Provider, Registry};
 use crate::sandbox::{CallStats, CommandRequest, ProviderError, Sandbox};
 use crate::store::{CacheKey, Cached, CallRecord, Store, next_utc_midnight, now_seconds, utc_day};
@@ -117,8 +118,8 @@ pub struct Lane {
     lease_block: u32,
     paused_until: Mutex<Option<Instant>>,
     max_pause: Duration,
-    answer_ttl: Duration,
-    not_found_ttl: Duration,
+    /// How long an answer and a not-found are reused, per kind name.
+    lifetimes: HashMap<&'static str, (Duration, Duration)>,
     /// Whether results of this provider's commands may be cached, by
     /// command name.
     cacheable: Vec<String>,
@@ -280,7 +281,7 @@ impl Scheduler {
             .providers()
             .iter()
             .map(|provider| {
-                let lane = Lane::new(provider, &config.scheduler, &config.cache);
+                let lane = Lane::new(provider, config);
                 (provider.id().to_owned(), Arc::new(lane))
             })
             .collect();
@@ -335,7 +336,13 @@ impl Scheduler {
         let started = Instant::now();
         let lane = Arc::clone(&self.lanes[provider.id()]);
         let key = cache_key(provider, &request);
-        let cacheable = request.indicator.is_some() && lane.cacheable.contains(&request.command);
+        // Results are cached per indicator, for as long as its kind says.
+        let lifetimes = request
+            .indicator
+            .as_ref()
+            .and_then(|indicator| lane.lifetimes.get(dbot_type(indicator.kind)).copied())
+            .filter(|_| lane.cacheable.contains(&request.command));
+        let cacheable = lifetimes.is_some();
 
         let cached = if cacheable && options.use_cache {
             self.store.cache_get(&key).unwrap_or_else(|error| {
@@ -382,12 +389,10 @@ impl Scheduler {
 
         let (scheduled, rate_limits) =
             self.run(sandbox, provider, &lane, request.clone(), options).await;
-        if cacheable {
+        if let Some((answer_ttl, not_found_ttl)) = lifetimes {
             let kept = match &scheduled.outcome {
-                Outcome::Answered(output) => {
-                    Some((Cached::Answer(output.clone()), lane.answer_ttl))
-                }
-                Outcome::NotFound => Some((Cached::NotFound, lane.not_found_ttl)),
+                Outcome::Answered(output) => Some((Cached::Answer(output.clone()), answer_ttl)),
+                Outcome::NotFound => Some((Cached::NotFound, not_found_ttl)),
                 _ => None,
             };
             if let Some((value, ttl)) = kept {
@@ -571,7 +576,8 @@ impl Drop for Leader<'_> {
 }
 
 impl Lane {
-    fn new(provider: &Provider, settings: &SchedulerConfig, cache: &CacheConfig) -> Self {
+    fn new(provider: &Provider, config: &Config) -> Self {
+        let settings = &config.scheduler;
         let manifest = &provider.module.manifest;
         let overrides = provider.config.limits.unwrap_or_default();
         let per_second = overrides.per_second.or(manifest.limits.per_second);
@@ -582,7 +588,6 @@ impl Lane {
             let quota = Quota::with_period(period / count.get())?;
             Some(RateLimiter::direct(quota))
         };
-        let own_cache = provider.config.cache.unwrap_or_default();
         let cacheable = manifest
             .commands
             .iter()
@@ -606,12 +611,10 @@ impl Lane {
             lease_block: per_day.map_or(1, lease_block),
             paused_until: Mutex::new(None),
             max_pause: Duration::from_secs(settings.max_pause_seconds),
-            answer_ttl: Duration::from_secs(
-                own_cache.answer_ttl_seconds.unwrap_or(cache.answer_ttl_seconds),
-            ),
-            not_found_ttl: Duration::from_secs(
-                own_cache.not_found_ttl_seconds.unwrap_or(cache.not_found_ttl_seconds),
-            ),
+            lifetimes: KIND_NAMES
+                .iter()
+                .map(|kind| (*kind, config.lifetimes(&manifest.id, kind)))
+                .collect(),
             cacheable,
         }
     }

@@ -205,6 +205,22 @@ async fn the_quota_a_run_took_and_did_not_use_goes_back_to_the_state_file() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cache_lifetimes_follow_the_indicators_kind_and_the_providers_own_table() {
+    // Addresses are not reused at all, except by AbuseIPDB, whose own
+    // table says an hour: a provider's table wins over a kind's.
+    let (vt, abuse) = fakes().await;
+    let top = "[cache.kind.ip]\nanswer_ttl_seconds = 0\n\
+               [providers.abuseipdb.cache]\nanswer_ttl_seconds = 3600";
+    let ferret = both(&configuration(&vt, &abuse, top, "per_minute = 60000", "")).await;
+    for _ in 0..2 {
+        let report = run(&ferret, "203.0.113.90\n").await;
+        assert_eq!(statuses(&report, "virustotal"), ["answered"]);
+    }
+    assert_eq!(vt.served().len(), 2);
+    assert_eq!(abuse.served().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_pauses_only_its_provider_and_the_call_is_retried() {
     let (vt, abuse) = fakes().await;
     vt.refuse_next(3);
