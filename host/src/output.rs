@@ -12,15 +12,6 @@ use crate::sandbox::{ProviderError, UpstreamFailure};
 /// provider; `None` for results that are not errors.
 pub fn error_message(result: &CallResult) -> Option<String> {
     let who = format!("{} ({} {})", result.brand, result.provider, result.version);
-    let configure = format!(
-        "set {} or the [providers.{}] table in ferret.toml",
-        if result.secret_vars.is_empty() {
-            "its secrets".to_owned()
-        } else {
-            result.secret_vars.join(" and ")
-        },
-        result.provider
-    );
     let message = match &result.outcome {
         Outcome::Answered(_) | Outcome::NotFound | Outcome::NotSent(_) => return None,
         Outcome::NotConfigured(missing) if missing.base_url => {
@@ -36,7 +27,9 @@ pub fn error_message(result: &CallResult) -> Option<String> {
             }
             format!("{who} is not configured: {advice}")
         }
-        Outcome::NotConfigured(_) => format!("{who} is not configured: {configure}"),
+        Outcome::NotConfigured(missing) => {
+            format!("{who} is not configured: {}", set_secrets(&missing.secrets, &result.provider))
+        }
         Outcome::Refused(error) => match error {
             ProviderError::NotFound => format!("{who}: no results found"),
             ProviderError::RateLimited(seconds) => {
@@ -46,7 +39,10 @@ pub fn error_message(result: &CallResult) -> Option<String> {
                 format!("{who}: the upstream's quota is spent; retry when its quota period renews")
             }
             ProviderError::Unauthorized(why) => {
-                format!("{who}: the upstream refused the credential ({why}); {configure}")
+                format!(
+                    "{who}: the upstream refused the credential ({why}); {}",
+                    set_secrets(&result.secret_vars, &result.provider)
+                )
             }
             ProviderError::InvalidInput(why) => format!("{who}: invalid input: {why}"),
             ProviderError::Upstream(UpstreamFailure { status: 0, message }) => {
@@ -62,4 +58,11 @@ pub fn error_message(result: &CallResult) -> Option<String> {
         }
     };
     Some(message)
+}
+
+/// How to set a provider's secrets: their variables, or its table.
+fn set_secrets(variables: &[String], provider: &str) -> String {
+    let variables =
+        if variables.is_empty() { "its secrets".to_owned() } else { variables.join(" and ") };
+    format!("set {variables} or the [providers.{provider}] table in ferret.toml")
 }

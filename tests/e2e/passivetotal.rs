@@ -195,11 +195,11 @@ async fn without_the_user_name_nothing_is_sent() {
     let text = provider_table("passivetotal", &fake);
     let ferret = ferret(&text, &[provider_module("passivetotal")]).await;
     let text = error_text(&only_entry(&ferret, "!pt-get-whois query=example.com").await);
+    // The key is set: only the user name is asked for.
     assert_eq!(
         text,
         "PassiveTotal_v2 (passivetotal 0.1.0) is not configured: set \
-         FERRET_PASSIVETOTAL_USERNAME and FERRET_PASSIVETOTAL_API_KEY or the \
-         [providers.passivetotal] table in ferret.toml"
+         FERRET_PASSIVETOTAL_USERNAME or the [providers.passivetotal] table in ferret.toml"
     );
     assert!(fake.seen().is_empty());
 }
