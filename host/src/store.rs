@@ -17,13 +17,13 @@
 
 mod writer;
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use serde_json::Value;
 
 use crate::sandbox::{Assessment, CommandOutput, Indicator, IndicatorKind, Table, Verdict};
 use writer::{Job, PendingRow, Writer};
@@ -454,51 +454,66 @@ pub fn next_utc_midnight(unix_seconds: i64) -> String {
     format!("{}T00:00:00Z", utc_day(next))
 }
 
-/// A command output as JSON text, for the cache. Written straight from
-/// borrowed fields: the writer does this for every answer, and building a
-/// `Value` first would copy each string once more.
+/// A cached command output as it is kept in the file: one type for both
+/// directions, so the format is written down once. Writing borrows every
+/// string; reading owns only those JSON escapes forced it to rebuild.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Stored<'a> {
+    #[serde(borrow)]
+    raw: Cow<'a, str>,
+    #[serde(borrow)]
+    context: Cow<'a, str>,
+    #[serde(borrow)]
+    assessments: Vec<StoredAssessment<'a>>,
+    #[serde(borrow)]
+    readable: Option<StoredTable<'a>>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredAssessment<'a> {
+    #[serde(borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    value: Cow<'a, str>,
+    #[serde(borrow)]
+    verdict: Cow<'a, str>,
+    score: Option<u8>,
+    #[serde(borrow)]
+    reason: Cow<'a, str>,
+    #[serde(borrow)]
+    standard_context: Cow<'a, str>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredTable<'a> {
+    #[serde(borrow)]
+    title: Cow<'a, str>,
+    headers: Cow<'a, [String]>,
+    #[serde(borrow)]
+    rows: Cow<'a, str>,
+}
+
+/// A command output as JSON text, for the cache.
 pub fn output_to_json(output: &CommandOutput) -> String {
-    #[derive(serde::Serialize)]
-    struct Stored<'a> {
-        raw: &'a str,
-        context: &'a str,
-        assessments: Vec<StoredAssessment<'a>>,
-        readable: Option<StoredTable<'a>>,
-    }
-    #[derive(serde::Serialize)]
-    struct StoredAssessment<'a> {
-        kind: &'static str,
-        value: &'a str,
-        verdict: &'static str,
-        score: Option<u8>,
-        reason: &'a str,
-        standard_context: &'a str,
-    }
-    #[derive(serde::Serialize)]
-    struct StoredTable<'a> {
-        title: &'a str,
-        headers: &'a [String],
-        rows: &'a str,
-    }
     let stored = Stored {
-        raw: &output.raw,
-        context: &output.context,
+        raw: Cow::Borrowed(&output.raw),
+        context: Cow::Borrowed(&output.context),
         assessments: output
             .assessments
             .iter()
             .map(|assessment| StoredAssessment {
-                kind: crate::dispatch::kind_name(assessment.indicator.kind),
-                value: &assessment.indicator.value,
-                verdict: verdict_name(assessment.verdict),
+                kind: Cow::Borrowed(crate::dispatch::kind_name(assessment.indicator.kind)),
+                value: Cow::Borrowed(&assessment.indicator.value),
+                verdict: Cow::Borrowed(verdict_name(assessment.verdict)),
                 score: assessment.score,
-                reason: &assessment.reason,
-                standard_context: &assessment.standard_context,
+                reason: Cow::Borrowed(&assessment.reason),
+                standard_context: Cow::Borrowed(&assessment.standard_context),
             })
             .collect(),
         readable: output.readable.as_ref().map(|table| StoredTable {
-            title: &table.title,
-            headers: &table.headers,
-            rows: &table.rows,
+            title: Cow::Borrowed(&table.title),
+            headers: Cow::Borrowed(&table.headers),
+            rows: Cow::Borrowed(&table.rows),
         }),
     };
     serde_json::to_string(&stored).expect("strings and numbers serialise")
@@ -506,34 +521,26 @@ pub fn output_to_json(output: &CommandOutput) -> String {
 
 /// The inverse of [`output_to_json`]; `None` for text it did not write.
 pub fn output_from_json(text: &str) -> Option<CommandOutput> {
-    let value: Value = serde_json::from_str(text).ok()?;
-    let text_of = |value: &Value| value.as_str().map(str::to_owned);
-    let mut assessments = Vec::new();
-    for item in value["assessments"].as_array()? {
+    let stored: Stored = serde_json::from_str(text).ok()?;
+    let mut assessments = Vec::with_capacity(stored.assessments.len());
+    for item in stored.assessments {
         assessments.push(Assessment {
-            indicator: Indicator {
-                kind: kind_from_name(item["kind"].as_str()?)?,
-                value: text_of(&item["value"])?,
-            },
-            verdict: verdict_from_name(item["verdict"].as_str()?)?,
-            score: item["score"].as_u64().map(|score| score.min(100) as u8),
-            reason: text_of(&item["reason"])?,
-            standard_context: text_of(&item["standard_context"])?,
+            indicator: Indicator { kind: kind_from_name(&item.kind)?, value: item.value.into() },
+            verdict: verdict_from_name(&item.verdict)?,
+            score: item.score.map(|score| score.min(100)),
+            reason: item.reason.into(),
+            standard_context: item.standard_context.into(),
         });
     }
-    let readable = match &value["readable"] {
-        Value::Null => None,
-        table => Some(Table {
-            title: text_of(&table["title"])?,
-            headers: table["headers"].as_array()?.iter().filter_map(text_of).collect(),
-            rows: text_of(&table["rows"])?,
-        }),
-    };
     Some(CommandOutput {
-        raw: text_of(&value["raw"])?,
-        context: text_of(&value["context"])?,
+        raw: stored.raw.into(),
+        context: stored.context.into(),
         assessments,
-        readable,
+        readable: stored.readable.map(|table| Table {
+            title: table.title.into(),
+            headers: table.headers.into_owned(),
+            rows: table.rows.into(),
+        }),
     })
 }
 
