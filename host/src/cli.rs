@@ -342,6 +342,13 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+/// The providers under `config`, compiled (or taken from the module
+/// cache), for commands that describe them rather than call them.
+pub async fn load_registry(config: &Config) -> Result<Registry> {
+    let sandbox = Sandbox::new(&config.sandbox, Some(&config.cache_dir()))?;
+    Registry::load(&sandbox, config).await
+}
+
 /// Writes command output to standard output; see [`outln`].
 pub fn write_out(text: std::fmt::Arguments) {
     let mut stdout = std::io::stdout().lock();

@@ -8,7 +8,6 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use serde_json::json;
 
 use ferret_host::config::Config;
-use ferret_host::dispatch::Ferret;
 use ferret_host::store::Store;
 
 use super::ListFormat;
@@ -70,9 +69,8 @@ pub async fn purge(
     let store = Store::open(&config.store_path())?;
     if let Some(id) = provider {
         let cached: Vec<String> = store.cache_rows()?.into_iter().map(|row| row.provider).collect();
-        let loaded = Ferret::load(config).await?;
-        let mut known: Vec<&str> = loaded
-            .registry
+        let registry = super::load_registry(config).await?;
+        let mut known: Vec<&str> = registry
             .providers()
             .iter()
             .map(|p| p.id())

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use ferret_host::config::Config;
 use ferret_host::integration::{self, Integration, brand_file_name};
 use ferret_host::router::{Provider, Registry};
-use ferret_host::sandbox::{Manifest, Sandbox};
+use ferret_host::sandbox::Manifest;
 
 /// The bridge's file name in the integration folder.
 const BRIDGE: &str = "ferret.py";
@@ -21,7 +21,7 @@ pub async fn yaml(
     output: Option<&Path>,
     script: Option<&Path>,
 ) -> Result<ExitCode> {
-    let registry = load(config).await?;
+    let registry = super::load_registry(config).await?;
     let script = script.map(read_script).transpose()?;
     let document = match brand {
         Some(wanted) => integration::branded(find_brand(&registry, wanted)?, script.as_deref()),
@@ -38,7 +38,7 @@ pub async fn yaml(
 /// Writes `Ferret.yml` and `brands/<Brand>.yml` for every enabled provider
 /// into `dir`, inlining `dir/ferret.py` when it is there.
 pub async fn write_all(config: &Config, dir: &Path) -> Result<ExitCode> {
-    let registry = load(config).await?;
+    let registry = super::load_registry(config).await?;
     let bridge = dir.join(BRIDGE);
     let script = bridge.is_file().then(|| read_script(&bridge)).transpose()?;
     let manifests = enabled(&registry);
@@ -57,11 +57,6 @@ pub async fn write_all(config: &Config, dir: &Path) -> Result<ExitCode> {
         outln!("{}", path.display());
     }
     Ok(ExitCode::SUCCESS)
-}
-
-async fn load(config: &Config) -> Result<Registry> {
-    let sandbox = Sandbox::new(&config.sandbox, Some(&config.cache_dir()))?;
-    Registry::load(&sandbox, config).await
 }
 
 fn enabled(registry: &Registry) -> Vec<&Manifest> {
